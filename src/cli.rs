@@ -1,0 +1,150 @@
+//! The command line: subcommands and the connection options they share.
+//! Precedence: flag > environment variable > default.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use cmisfs::cmis::{Auth, BindingChoice, ConnectOptions, HttpOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cmisfs",
+    version,
+    about = "A CMIS content repository as an ordinary drive"
+)]
+pub struct Cli {
+    /// Log filter (e.g. `info`, `cmisfs=debug`); also RUST_LOG.
+    #[arg(long, global = true, env = "CMISFS_LOG")]
+    pub log: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect to a CMIS server and print its binding, repositories and
+    /// capabilities.
+    Probe(ProbeArgs),
+    /// Run the embedded CMIS repository server (Browser binding).
+    Repo(RepoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    /// Directory for the repository's data (created if missing).
+    #[arg(long, env = "CMISFS_REPO_DATA")]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "CMISFS_REPO_LISTEN")]
+    pub listen: std::net::SocketAddr,
+    /// Users file: one `user:argon2-or-sha256-hash` per line. Without it,
+    /// one user admin/admin and loopback only.
+    #[arg(long, env = "CMISFS_REPO_USERS")]
+    pub users: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum BindingArg {
+    /// Browser binding first, then AtomPub.
+    #[default]
+    Auto,
+    Browser,
+    Atompub,
+}
+
+/// How to reach a CMIS server.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Service URL: the Browser binding URL or the AtomPub service document.
+    #[arg(long, env = "CMISFS_URL")]
+    pub url: String,
+    /// Which binding to speak.
+    #[arg(long, value_enum, default_value_t = BindingArg::Auto, env = "CMISFS_BINDING")]
+    pub binding: BindingArg,
+    /// Repository id (needed when the server has several).
+    #[arg(long, env = "CMISFS_REPOSITORY")]
+    pub repository: Option<String>,
+    /// User name for HTTP Basic authentication.
+    #[arg(long, env = "CMISFS_USER")]
+    pub user: Option<String>,
+    /// File whose first line is the password (or set CMISFS_PASSWORD).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// File whose first line is a bearer token (or set CMISFS_TOKEN).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificate(s), PEM, to trust besides the system roots.
+    #[arg(long, env = "CMISFS_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate (unsafe).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Seconds to wait for the server before a request fails.
+    #[arg(long, default_value_t = 60, env = "CMISFS_TIMEOUT")]
+    pub timeout: u64,
+}
+
+impl ConnectArgs {
+    pub fn to_options(&self) -> anyhow::Result<ConnectOptions> {
+        let auth = self.auth()?;
+        Ok(ConnectOptions {
+            url: self.url.clone(),
+            binding: match self.binding {
+                BindingArg::Auto => BindingChoice::Auto,
+                BindingArg::Browser => BindingChoice::Browser,
+                BindingArg::Atompub => BindingChoice::AtomPub,
+            },
+            repository: self.repository.clone(),
+            http: HttpOptions {
+                auth,
+                ca_file: self.ca_file.clone(),
+                insecure: self.insecure,
+                connect_timeout: Duration::from_secs(self.timeout.clamp(1, 30)),
+                timeout: Duration::from_secs(self.timeout.max(1)),
+            },
+        })
+    }
+
+    fn auth(&self) -> anyhow::Result<Auth> {
+        let token = match &self.token_file {
+            Some(path) => Some(read_secret(path)?),
+            None => std::env::var("CMISFS_TOKEN").ok().filter(|t| !t.is_empty()),
+        };
+        if let Some(token) = token {
+            if self.user.is_some() {
+                bail!("give either --user (HTTP Basic) or a token, not both");
+            }
+            return Ok(Auth::Bearer { token });
+        }
+        let Some(user) = self.user.clone() else {
+            return Ok(Auth::None);
+        };
+        let password = match &self.password_file {
+            Some(path) => read_secret(path)?,
+            None => match std::env::var("CMISFS_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => bail!(
+                    "no password for user '{user}': give --password-file FILE or set CMISFS_PASSWORD"
+                ),
+            },
+        };
+        Ok(Auth::Basic { user, password })
+    }
+}
+
+/// The first line of a secret file, without its line ending.
+fn read_secret(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read secret file {}", path.display()))?;
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
