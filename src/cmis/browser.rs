@@ -18,14 +18,16 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{
-    HeaderMap, HeaderValue, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, RANGE,
+    HeaderMap, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE,
 };
-use reqwest::multipart;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use url::Url;
 
+mod form;
 pub mod json;
+
+use form::{bool_str, Form};
 
 use super::error::{CmisError, Result};
 use super::http::HttpClient;
@@ -143,47 +145,58 @@ impl BrowserBinding {
         read_json(response).await
     }
 
-    /// POST of a form (no content): metadata timeout applies.
+    /// POST of a form (no content): the metadata timeout applies.
     async fn post(&self, url: Url, form: Form) -> Result<Value> {
-        tracing::debug!(url = %strip_query(&url), action = %form.action, "POST");
-        let request = self
-            .client
-            .post(url.as_str())
-            .timeout(self.client.timeout)
-            .multipart(form.into_multipart(None));
-        let response = self.client.send(request).await?;
-        read_json_or_empty(response).await
+        self.send_form(url, form, None, true).await
     }
 
-    /// POST of a form with content as its last part. No overall timeout: a
-    /// large upload takes as long as it takes (the client's read timeout
-    /// still catches a server that stops answering).
-    async fn post_content(&self, url: Url, form: Form, content: ContentUpload) -> Result<Value> {
-        tracing::debug!(
-            url = %strip_query(&url),
-            action = %form.action,
-            length = ?content.length,
-            "POST with content"
-        );
-        let request = self
-            .client
-            .post(url.as_str())
-            .multipart(form.into_multipart(Some(content)));
-        let response = self.client.send(request).await?;
-        read_json_or_empty(response).await
-    }
-
-    /// POST with optional content.
+    /// POST of a form with optional content as its last part. With
+    /// content there is no overall timeout: a large upload takes as long
+    /// as it takes (the read timeout still catches a server that stops
+    /// answering).
     async fn post_maybe_content(
         &self,
         url: Url,
         form: Form,
         content: Option<ContentUpload>,
     ) -> Result<Value> {
-        match content {
-            Some(c) => self.post_content(url, form, c).await,
-            None => self.post(url, form).await,
+        let timed = content.is_none();
+        self.send_form(url, form, content, timed).await
+    }
+
+    async fn post_content(&self, url: Url, form: Form, content: ContentUpload) -> Result<Value> {
+        self.send_form(url, form, Some(content), false).await
+    }
+
+    async fn send_form(
+        &self,
+        url: Url,
+        form: Form,
+        content: Option<ContentUpload>,
+        timed: bool,
+    ) -> Result<Value> {
+        tracing::debug!(
+            url = %strip_query(&url),
+            action = %form.action,
+            content_length = ?content.as_ref().map(|c| c.length),
+            "POST"
+        );
+        let body = form.into_body(content);
+        let mut request = self
+            .client
+            .post(url.as_str())
+            .header(CONTENT_TYPE, body.content_type);
+        if let Some(len) = body.length {
+            // Known length: Content-Length instead of chunked encoding
+            // (some servers refuse chunked uploads).
+            request = request.header(CONTENT_LENGTH, len);
         }
+        if timed {
+            request = request.timeout(self.client.timeout);
+        }
+        let request = request.body(reqwest::Body::wrap_stream(body.body));
+        let response = self.client.send(request).await?;
+        read_json_or_empty(response).await
     }
 
     /// The object a change returned, or the object re-read when the reply
@@ -363,14 +376,6 @@ async fn read_json_or_empty(response: Response) -> Result<Value> {
     Ok(value)
 }
 
-fn bool_str(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
-}
-
 fn add_read_options(url: &mut Url, options: &ReadOptions) {
     let mut q = url.query_pairs_mut();
     q.append_pair("succinct", "false");
@@ -383,110 +388,6 @@ fn add_read_options(url: &mut Url, options: &ReadOptions) {
     q.append_pair("includePolicyIds", "false");
     q.append_pair("includeACL", "false");
     q.append_pair("renditionFilter", "cmis:none");
-}
-
-/// A property value as form control strings (datetimes as epoch millis).
-fn form_values(value: &PropertyValue) -> Vec<String> {
-    match value {
-        PropertyValue::String(v)
-        | PropertyValue::Id(v)
-        | PropertyValue::Uri(v)
-        | PropertyValue::Html(v) => v.clone(),
-        PropertyValue::Integer(v) => v.iter().map(i64::to_string).collect(),
-        PropertyValue::Decimal(v) => v.iter().map(f64::to_string).collect(),
-        PropertyValue::Boolean(v) => v.iter().map(|b| bool_str(*b).to_string()).collect(),
-        PropertyValue::DateTime(v) => v.iter().map(|d| d.timestamp_millis().to_string()).collect(),
-    }
-}
-
-/// The controls of a Browser binding form, in order.
-struct Form {
-    action: String,
-    fields: Vec<(String, String)>,
-    next_property: usize,
-}
-
-impl Form {
-    fn new(action: &str) -> Form {
-        Form {
-            action: action.to_string(),
-            fields: vec![
-                ("cmisaction".into(), action.to_string()),
-                ("succinct".into(), "false".into()),
-            ],
-            next_property: 0,
-        }
-    }
-
-    fn text(mut self, name: &str, value: impl Into<String>) -> Form {
-        self.fields.push((name.to_string(), value.into()));
-        self
-    }
-
-    fn opt(self, name: &str, value: Option<&str>) -> Form {
-        match value {
-            Some(v) => self.text(name, v),
-            None => self,
-        }
-    }
-
-    /// `propertyId[i]` + `propertyValue[i]` (one value) or
-    /// `propertyValue[i][j]` (several); no value control unsets it.
-    fn properties(mut self, properties: &Properties) -> Form {
-        for (id, value) in properties.iter() {
-            let i = self.next_property;
-            self.next_property += 1;
-            self.fields.push((format!("propertyId[{i}]"), id.clone()));
-            let values = form_values(value);
-            if values.len() == 1 {
-                self.fields
-                    .push((format!("propertyValue[{i}]"), values[0].clone()));
-            } else {
-                for (j, v) in values.into_iter().enumerate() {
-                    self.fields.push((format!("propertyValue[{i}][{j}]"), v));
-                }
-            }
-        }
-        self
-    }
-
-    fn into_multipart(self, content: Option<ContentUpload>) -> multipart::Form {
-        // Names are ASCII; values are UTF-8, and each part says so, since
-        // servers otherwise may assume ISO-8859-1.
-        let mut form = multipart::Form::new();
-        for (name, value) in self.fields {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            form = form.part(name, multipart::Part::text(value).headers(headers));
-        }
-        if let Some(content) = content {
-            let body = reqwest::Body::wrap_stream(content.body);
-            let part = match content.length {
-                Some(len) => multipart::Part::stream_with_length(body, len),
-                None => multipart::Part::stream(body),
-            };
-            let mut headers = HeaderMap::new();
-            headers.insert(CONTENT_TYPE, content_mime(&content.mime_type));
-            form = form.part(
-                "content",
-                part.file_name(content.file_name).headers(headers),
-            );
-        }
-        form
-    }
-}
-
-/// The caller's MIME type as a header, or `application/octet-stream` when
-/// it is not one.
-fn content_mime(mime: &str) -> HeaderValue {
-    let plausible = mime.contains('/') && !mime.trim().is_empty();
-    match HeaderValue::from_str(mime.trim()) {
-        Ok(v) if plausible => v,
-        _ => HeaderValue::from_static("application/octet-stream"),
-    }
 }
 
 /// `bytes START-END/TOTAL` → START.
@@ -750,11 +651,9 @@ impl Binding for BrowserBinding {
             .text("unfileObjects", unfile.as_str())
             .text("continueOnFailure", bool_str(continue_on_failure));
         // Deleting a big tree can take long: no overall timeout.
-        let request = self
-            .client
-            .post(self.root_folder_url.as_str())
-            .multipart(form.into_multipart(None));
-        let reply = read_json_or_empty(self.client.send(request).await?).await?;
+        let reply = self
+            .send_form(self.root_folder_url.clone(), form, None, false)
+            .await?;
         json::parse_failed_ids(&reply)
     }
 
@@ -932,39 +831,5 @@ mod tests {
             Some("ü.txt")
         );
         assert_eq!(content_disposition_file_name("inline"), None);
-    }
-
-    #[test]
-    fn form_controls() {
-        let mut p = Properties::new()
-            .with_string("cmis:name", "x")
-            .with_id("cmis:objectTypeId", "cmis:document");
-        p.set("m", PropertyValue::Integer(vec![1, 2]));
-        p.set("unset", PropertyValue::String(vec![]));
-        let f = Form::new("update").text("objectId", "1").properties(&p);
-        let names: Vec<&str> = f.fields.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "cmisaction",
-                "succinct",
-                "objectId",
-                "propertyId[0]",
-                "propertyValue[0]",
-                "propertyId[1]",
-                "propertyValue[1]",
-                "propertyId[2]",
-                "propertyValue[2][0]",
-                "propertyValue[2][1]",
-                "propertyId[3]",
-            ]
-        );
-    }
-
-    #[test]
-    fn content_mime_types() {
-        assert_eq!(content_mime("text/plain"), "text/plain");
-        assert_eq!(content_mime("nonsense"), "application/octet-stream");
-        assert_eq!(content_mime("a/\nb"), "application/octet-stream");
     }
 }
