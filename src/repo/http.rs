@@ -37,6 +37,12 @@ use crate::cmis::model::{UnfileObjects, VersioningState};
 
 type Result<T> = std::result::Result<T, CmisError>;
 
+/// Characters escaped in a Content-Disposition filename*.
+const FILENAME_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_');
+
 /// Largest urlencoded form / text field accepted.
 const MAX_FORM: usize = 4 * 1024 * 1024;
 /// Most objects one page may hold.
@@ -865,8 +871,7 @@ impl Ctx {
             _ => "inline",
         };
         let fname: String =
-            percent_encoding::utf8_percent_encode(&c.file_name, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
+            percent_encoding::utf8_percent_encode(&c.file_name, FILENAME_SET).to_string();
         let mut b = Response::builder()
             .status(if range.is_some() {
                 StatusCode::PARTIAL_CONTENT
@@ -933,11 +938,8 @@ impl Ctx {
         let ok = StatusCode::OK;
         match action.as_str() {
             "createdocument" => {
-                let folder = if path.is_some() {
-                    Some(need(&target)?)
-                } else {
-                    None
-                };
+                // Unfiled when posted to the repository URL without objectId.
+                let folder = target.clone();
                 let state = match p
                     .get("versioningState")
                     .map(str::to_ascii_lowercase)

@@ -65,7 +65,10 @@ fn values(v: &PropertyValue) -> Vec<Value> {
 
 fn value(v: &PropertyValue, multi: bool) -> Value {
     let mut vals = values(v);
-    if multi {
+    if vals.is_empty() {
+        // OpenCMIS sends null for "no value", single or multi.
+        Value::Null
+    } else if multi {
         Value::Array(vals)
     } else if vals.is_empty() {
         Value::Null
