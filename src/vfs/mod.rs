@@ -934,7 +934,13 @@ impl Vfs {
         t.get(ino).is_some_and(|i| i.is_dirty())
     }
 
-    pub async fn read(&self, fh: Fh, ino: Ino, offset: u64, size: u32) -> VfsResult<Vec<u8>> {
+    pub async fn read(
+        self: &Arc<Self>,
+        fh: Fh,
+        ino: Ino,
+        offset: u64,
+        size: u32,
+    ) -> VfsResult<Vec<u8>> {
         enum Src {
             Local(PathBuf, u64),
             Remote(String, String, u64),
@@ -983,13 +989,37 @@ impl Vfs {
                         None => MIN_WINDOW,
                     }
                 };
+                let want = content::Want {
+                    object_id: &id,
+                    token: &tag,
+                    size: len,
+                    offset,
+                    len: size as u64,
+                    readahead: window,
+                };
                 let path = tokio::time::timeout(
                     self.cfg.request_timeout,
-                    self.cache
-                        .ensure(&*self.binding, &id, &tag, len, offset, size as u64, window),
+                    self.cache.ensure(&*self.binding, &want),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
+                // Sequential: fetch the next window in the background so
+                // the download streams ahead of the reader.
+                let next = offset + size as u64;
+                if window >= 4 * MIN_WINDOW && next < len {
+                    let vfs = self.clone();
+                    tokio::spawn(async move {
+                        let want = content::Want {
+                            object_id: &id,
+                            token: &tag,
+                            size: len,
+                            offset: next,
+                            len: window,
+                            readahead: window,
+                        };
+                        let _ = vfs.cache.prefetch(&*vfs.binding, &want).await;
+                    });
+                }
                 let n = (len - offset).min(size as u64) as usize;
                 ContentCache::read_at(&path, offset, n)
             }
