@@ -288,6 +288,14 @@ async fn dispatch(st: St, req: Request) -> Result<Response> {
         return Ok(r);
     };
     let segs = decode_path(&path)?;
+    if segs
+        .iter()
+        .any(|s| s == "." || s == ".." || s.contains('\0'))
+    {
+        return Err(CmisError::InvalidArgument(
+            "paths must not contain '.', '..' or NUL".into(),
+        ));
+    }
     let params = parse_urlencoded(req.uri().query().unwrap_or(""))?;
     let base = base_url(req.headers());
     let seg: Vec<&str> = segs.iter().map(String::as_str).collect();
@@ -859,6 +867,8 @@ impl Ctx {
                 });
                 // Force a failure even when the limit falls on the end.
                 let tail = futures_util::stream::once(async {
+                    // Let what was sent reach the client before the cut.
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     Err::<Bytes, std::io::Error>(std::io::Error::other(
                         "injected fault: connection dropped",
                     ))
@@ -1143,7 +1153,7 @@ fn tree_json<R: Read>(
 /// `bytes=a-b` / `bytes=a-` / `bytes=-n` → (start, length); `Ok(None)` for
 /// headers we ignore (several ranges, other units), `Err` when
 /// unsatisfiable.
-pub fn parse_range(h: &str, total: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
+fn parse_range(h: &str, total: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
     let Some(spec) = h.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };

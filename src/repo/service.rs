@@ -45,6 +45,10 @@ pub const MAX_NAME: usize = 1024;
 /// Longest accepted value of any other string property, in bytes.
 pub const MAX_VALUE: usize = 64 * 1024;
 
+/// One page of the change log: (token, event) pairs, whether more
+/// follow, and the token to continue from.
+pub type ChangesPage = (Vec<(u64, ChangeRec)>, bool, Option<String>);
+
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -824,11 +828,7 @@ impl Service {
         Ok(false)
     }
 
-    pub fn changes(
-        &self,
-        from: Option<&str>,
-        max: u64,
-    ) -> Result<(Vec<(u64, ChangeRec)>, bool, Option<String>)> {
+    pub fn changes(&self, from: Option<&str>, max: u64) -> Result<ChangesPage> {
         let r = self.read()?;
         let from = match from {
             None | Some("") => 0,
@@ -1497,12 +1497,15 @@ impl Service {
         Ok(())
     }
 
-    /// deleteTree; returns the ids that could not be deleted.
+    /// deleteTree; returns the ids that could not be deleted. Documents
+    /// go with all their versions whatever `_all_versions` says: without
+    /// version-specific filing, an older version left behind would be filed
+    /// nowhere.
     pub fn delete_tree(
         &self,
         user: &User,
         folder_id: &str,
-        all_versions: bool,
+        _all_versions: bool,
         unfile: UnfileObjects,
         continue_on_failure: bool,
     ) -> Result<Vec<String>> {
@@ -1524,7 +1527,6 @@ impl Service {
             &mut tx,
             user,
             &folder,
-            all_versions,
             unfile,
             continue_on_failure,
             &mut failed,
@@ -1546,7 +1548,6 @@ impl Service {
         tx: &mut Tx,
         user: &User,
         folder: &ObjRec,
-        all_versions: bool,
         unfile: UnfileObjects,
         cont: bool,
         failed: &mut Vec<String>,
@@ -1564,7 +1565,7 @@ impl Service {
             }
             match rec.kind {
                 Kind::Folder => {
-                    if !self.delete_tree_rec(tx, user, &rec, all_versions, unfile, cont, failed)? {
+                    if !self.delete_tree_rec(tx, user, &rec, unfile, cont, failed)? {
                         ok = false;
                     }
                 }
