@@ -1096,6 +1096,35 @@ impl Ctx {
                 .await?;
                 Ok(json_response(StatusCode::OK, v))
             }
+            "bulkupdate" => {
+                let mut targets = Vec::new();
+                for (k, v) in &p.0 {
+                    if let Some(i) = index1(k, "objectId") {
+                        let token = p.get(&format!("changeToken[{i}]")).map(str::to_string);
+                        targets.push((v.clone(), token));
+                    }
+                }
+                let v = blocking(move || {
+                    let mut out = Vec::new();
+                    for (id, token) in targets {
+                        // Objects that cannot be updated are left out (spec).
+                        if let Ok(new_id) =
+                            svc.update_properties(&user, &id, token.as_deref(), &props)
+                        {
+                            let r = svc.read()?;
+                            let rec = svc.get(&r, &user, &new_id)?;
+                            out.push(json!({
+                                "id": id,
+                                "newId": new_id,
+                                "changeToken": rec.change_token.to_string(),
+                            }));
+                        }
+                    }
+                    Ok(Value::Array(out))
+                })
+                .await?;
+                Ok(json_response(StatusCode::OK, v))
+            }
             "query" => self.query(p).await,
             other => Err(CmisError::NotSupported(format!(
                 "action '{other}' is not supported"
@@ -1189,6 +1218,10 @@ fn parse_range(h: &str, total: u64) -> std::result::Result<Option<(u64, u64)>, (
             Err(_) => return Ok(None),
         }
     };
+    if start == 0 && end == total - 1 {
+        // The whole stream: answer 200, not a "partial" 206.
+        return Ok(None);
+    }
     Ok(Some((start, end - start + 1)))
 }
 
@@ -1230,7 +1263,9 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
                         "more than one content part".into(),
                     ));
                 }
-                let file_name = field.file_name().unwrap_or("").to_string();
+                let file_name = extended_file_name(field.headers())
+                    .or_else(|| field.file_name().map(str::to_string))
+                    .unwrap_or_default();
                 let mime = field
                     .content_type()
                     .unwrap_or("application/octet-stream")
@@ -1278,6 +1313,30 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
         }
     }
     Ok((params, staged))
+}
+
+/// The RFC 2231 / 5987 `filename*=UTF-8''...` of a part, which clients
+/// use for non-ASCII names and multer does not decode.
+fn extended_file_name(h: &HeaderMap) -> Option<String> {
+    let cd = h.get(header::CONTENT_DISPOSITION)?.to_str().ok()?;
+    for param in cd.split(';') {
+        let Some((k, v)) = param.trim().split_once('=') else {
+            continue;
+        };
+        if k.trim().eq_ignore_ascii_case("filename*") {
+            let v = v.trim().trim_matches('"');
+            let (charset, rest) = v.split_once('\'')?;
+            let (_, encoded) = rest.split_once('\'')?;
+            if !charset.eq_ignore_ascii_case("utf-8") {
+                return None;
+            }
+            return percent_encoding::percent_decode_str(encoded)
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned());
+        }
+    }
+    None
 }
 
 /// Streams one multipart file part to a synced temporary file.
@@ -1394,6 +1453,7 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(parse_range("bytes=0-0", 10), Ok(Some((0, 1))));
+        assert_eq!(parse_range("bytes=0-", 10), Ok(None));
         assert_eq!(parse_range("bytes=5-", 10), Ok(Some((5, 5))));
         assert_eq!(parse_range("bytes=-3", 10), Ok(Some((7, 3))));
         assert_eq!(parse_range("bytes=2-100", 10), Ok(Some((2, 8))));

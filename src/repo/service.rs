@@ -214,7 +214,8 @@ impl Service {
                     id: id.clone(),
                     kind: Kind::Folder,
                     type_id: "cmis:folder".into(),
-                    name: String::new(),
+                    // Never part of a path; OpenCMIS names its root too.
+                    name: "root".into(),
                     description: None,
                     secondary_types: Vec::new(),
                     parents: Vec::new(),
@@ -952,9 +953,11 @@ impl Service {
 
     fn touch_folder(&self, tx: &mut Tx, user: &User, folder: &str) -> Result<()> {
         if let Some(mut f) = tx.obj(folder)? {
+            // The date moves (like a directory's mtime) but not the change
+            // token: the folder's own properties did not change, and
+            // clients holding its token must not get updateConflict.
             f.modified = now();
             f.modified_by = user.name.clone();
-            f.change_token += 1;
             tx.put_obj(&f)?;
         }
         Ok(())
@@ -1032,10 +1035,30 @@ impl Service {
             self.touch_folder(&mut tx, user, f)?;
         }
         if let Some(c) = &content {
-            rec.content = Some(self.adopt(&mut tx, c)?);
+            let mut c = self.adopt(&mut tx, c)?;
+            if c.file_name.is_empty() {
+                c.file_name = rec.name.clone();
+            }
+            rec.content = Some(c);
         }
         let sid = format!("s{}", tx.next_number()?);
         rec.series_id = Some(sid.clone());
+        if state == VersioningState::CheckedOut {
+            // The series has no version yet, only its PWC (filed where the
+            // document was created); checkIn makes it 1.0 or 0.1.
+            rec.is_pwc = true;
+            rec.version_label = Some("pwc".into());
+            tx.put_obj(&rec)?;
+            tx.put_series(&SeriesRec {
+                id: sid,
+                versions: Vec::new(),
+                pwc: Some(rec.id.clone()),
+                checked_out_by: Some(user.name.clone()),
+            })?;
+            log_change(&mut tx, &rec, "created")?;
+            self.store.commit(tx)?;
+            return Ok(rec.id);
+        }
         rec.is_latest = true;
         let (label, major) = match state {
             VersioningState::None => (None, true),
@@ -1053,13 +1076,8 @@ impl Service {
             checked_out_by: None,
         })?;
         log_change(&mut tx, &rec, "created")?;
-        let id = if state == VersioningState::CheckedOut {
-            self.check_out_in(&mut tx, user, &rec.id)?
-        } else {
-            rec.id.clone()
-        };
         self.store.commit(tx)?;
-        Ok(id)
+        Ok(rec.id)
     }
 
     /// Checks that content may be changed on `rec` by `user`.
@@ -1701,6 +1719,14 @@ impl Service {
 
     fn cancel_in(&self, tx: &mut Tx, user: &User, id: &str) -> Result<()> {
         let (pwc, mut series) = self.pwc_of(tx, user, id)?;
+        if series.versions.is_empty() {
+            // Created checked out: cancelling deletes the document.
+            self.unfile_all(tx, &pwc)?;
+            tx.del_obj(&pwc)?;
+            tx.del_series(&series.id)?;
+            log_change(tx, &pwc, "deleted")?;
+            return Ok(());
+        }
         series.pwc = None;
         series.checked_out_by = None;
         tx.put_series(&series)?;
@@ -1734,12 +1760,10 @@ impl Service {
         validate_input(input, false)?;
         let mut tx = self.store.write()?;
         let (mut pwc, mut series) = self.pwc_of(&tx, user, id)?;
-        let prev_id = series
-            .versions
-            .last()
-            .cloned()
-            .ok_or_else(|| CmisError::Storage("version series without versions".into()))?;
-        let mut prev = tx.need(&prev_id)?;
+        let mut prev = match series.versions.last() {
+            Some(p) => Some(tx.need(p)?),
+            None => None,
+        };
         if let Some(c) = &content {
             let mut c2 = self.adopt(&mut tx, c)?;
             if c2.file_name.is_empty() {
@@ -1758,33 +1782,42 @@ impl Service {
             .cloned()
             .unwrap_or_else(|| pwc.name.clone());
         check_name(&new_name)?;
-        // The new version takes over the previous one's place in folders.
-        for p in &prev.parents {
-            tx.del_child(p, &prev.name)?;
-        }
-        for p in &prev.parents {
-            if tx.child(p, &new_name)?.is_some() {
-                return Err(CmisError::NameConstraintViolation(format!(
-                    "an object named '{new_name}' already exists in the folder"
-                )));
+        match prev.as_mut() {
+            Some(prev) => {
+                // The new version takes over the previous one's place in folders.
+                for p in &prev.parents {
+                    tx.del_child(p, &prev.name)?;
+                }
+                for p in &prev.parents {
+                    if tx.child(p, &new_name)?.is_some() {
+                        return Err(CmisError::NameConstraintViolation(format!(
+                            "an object named '{new_name}' already exists in the folder"
+                        )));
+                    }
+                    tx.put_child(p, &new_name, &pwc.id)?;
+                }
+                pwc.name = new_name;
+                pwc.parents = std::mem::take(&mut prev.parents);
+                pwc.acl = std::mem::take(&mut prev.acl);
+                prev.is_latest = false;
+                prev.change_token += 1;
+                tx.put_obj(prev)?;
             }
-            tx.put_child(p, &new_name, &pwc.id)?;
+            // Created checked out: the PWC is filed already.
+            None => self.rename(&mut tx, &mut pwc, &new_name)?,
         }
-        pwc.name = new_name;
-        pwc.parents = std::mem::take(&mut prev.parents);
-        pwc.acl = std::mem::take(&mut prev.acl);
         pwc.is_pwc = false;
         pwc.is_latest = true;
         pwc.is_major = major;
-        pwc.version_label = Some(next_label(prev.version_label.as_deref(), major));
+        pwc.version_label = Some(next_label(
+            prev.as_ref().and_then(|p| p.version_label.as_deref()),
+            major,
+        ));
         pwc.checkin_comment = comment.map(str::to_string).filter(|c| !c.is_empty());
         Self::bump(&mut pwc, user);
-        prev.is_latest = false;
-        prev.change_token += 1;
         series.versions.push(pwc.id.clone());
         series.pwc = None;
         series.checked_out_by = None;
-        tx.put_obj(&prev)?;
         tx.put_obj(&pwc)?;
         refresh_latest_major(&mut tx, &series)?;
         tx.put_series(&series)?;
@@ -2184,6 +2217,47 @@ mod tests {
         assert!(more);
         let (ev2, _, _) = s.changes(tok.as_deref(), 100).unwrap();
         assert_eq!(ev2[0].0, ev[2].0 + 1);
+    }
+
+    #[test]
+    fn created_checked_out() {
+        let (_d, s) = svc();
+        let u = User::admin();
+        let root = s.root_id.clone();
+        let pwc = s
+            .create_document(
+                &u,
+                Some(&root),
+                &props("c"),
+                None,
+                Some(VersioningState::CheckedOut),
+            )
+            .unwrap();
+        let r = s.read().unwrap();
+        assert_eq!(s.all_versions(&r, &u, &pwc).unwrap().len(), 1);
+        assert_eq!(s.by_path(&r, &u, "/c").unwrap().id, pwc);
+        drop(r);
+        let v = s
+            .check_in(&u, &pwc, false, &props("c2"), None, None)
+            .unwrap();
+        let r = s.read().unwrap();
+        let rec = r.need(&v).unwrap();
+        assert_eq!(rec.version_label.as_deref(), Some("0.1"));
+        assert_eq!(s.by_path(&r, &u, "/c2").unwrap().id, v);
+        drop(r);
+        let pwc2 = s
+            .create_document(
+                &u,
+                Some(&root),
+                &props("gone"),
+                None,
+                Some(VersioningState::CheckedOut),
+            )
+            .unwrap();
+        s.cancel_check_out(&u, &pwc2).unwrap();
+        let r = s.read().unwrap();
+        assert!(r.obj(&pwc2).unwrap().is_none());
+        assert!(s.by_path(&r, &u, "/gone").is_err());
     }
 
     #[test]
