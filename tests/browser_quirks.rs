@@ -40,6 +40,9 @@ fn doc(id: &str, label: &str) -> Value {
         "cmis:baseTypeId": "cmis:document",
         "cmis:objectTypeId": "cmis:document",
         "cmis:versionLabel": label,
+        // doc;1.1 is the newest version.
+        "cmis:isLatestVersion": label == "1.1",
+        "cmis:isPrivateWorkingCopy": false,
         "cmis:contentStreamFileName": null,
         "cmis:contentStreamLength": 10,
         "cmis:lastModificationDate": 1700000000000i64,
@@ -244,7 +247,8 @@ async fn odd_but_valid_replies() {
     assert_eq!(s.range_start, None);
     assert_eq!(s.into_bytes().await.unwrap(), b"0123456789");
 
-    // setContent answers nothing: the new version is re-read and returned.
+    // setContent answers nothing, and the old id now names an old version:
+    // the new version is found and returned.
     let upload = ContentUpload::from_bytes("ü \"x\".txt", "text/plain", &b"new content"[..]);
     let new = b
         .set_content("doc;1.0", upload, true, Some("tok;1"))
