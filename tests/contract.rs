@@ -885,28 +885,39 @@ mod cases {
             |e| matches!(e, CmisError::UpdateConflict(_)),
         );
 
-        // versioning: checkIn of a document that is not checked out, and
-        // cancelCheckOut of one.
+        // versioning. The spec's case: changing the content of a version
+        // that is no longer the current one.
         let versioned = versioned_doc(t, fx.id(), "versioned", b"v").await;
         let versioning = |e: &CmisError| {
             matches!(e, CmisError::Versioning(_))
                 || (t.quirks.versioning_as_update_conflict
                     && matches!(e, CmisError::UpdateConflict(_)))
         };
+        let pwc = b.check_out(versioned.id()).await.unwrap();
+        let current = b.check_in(pwc.id(), false, None, None, None).await.unwrap();
+        assert_ne!(current.id(), versioned.id(), "a new version has its own id");
         expect_err(
-            b.check_in(versioned.id(), false, None, None, None).await,
-            "checkIn of a checked-in document",
+            b.set_content(versioned.id(), upload("versioned", &b"old"[..]), true, None)
+                .await,
+            "setContentStream on a non-current version",
             versioning,
         );
+        // Versioning services on a document that is not checked out.
+        let not_pwc = |e: &CmisError| versioning(e) || matches!(e, CmisError::Constraint(_));
         expect_err(
-            b.cancel_check_out(versioned.id()).await,
+            b.check_in(current.id(), false, None, None, None).await,
+            "checkIn of a checked-in document",
+            not_pwc,
+        );
+        expect_err(
+            b.cancel_check_out(current.id()).await,
             "cancelCheckOut of a checked-in document",
-            versioning,
+            not_pwc,
         );
         // Checking out twice.
-        let pwc = b.check_out(versioned.id()).await.unwrap();
-        expect_err(b.check_out(versioned.id()).await, "second checkOut", |e| {
-            versioning(e) || matches!(e, CmisError::Constraint(_))
+        let pwc = b.check_out(current.id()).await.unwrap();
+        expect_err(b.check_out(current.id()).await, "second checkOut", |e| {
+            not_pwc(e) || matches!(e, CmisError::UpdateConflict(_))
         });
         b.cancel_check_out(pwc.id()).await.unwrap();
         fx.finish().await;
