@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -56,12 +56,35 @@ async fn service() -> Json<Value> {
         "capabilities": {"capabilityContentStreamUpdatability": "pwconly"}}}))
 }
 
+fn folder(id: &str, name: &str, path: &str) -> Value {
+    json!({"succinctProperties": {
+        "cmis:objectId": id,
+        "cmis:name": name,
+        "cmis:path": path,
+        "cmis:baseTypeId": "cmis:folder",
+        "cmis:objectTypeId": "cmis:folder",
+    }})
+}
+
+/// Objects by path under the root folder URL.
+async fn by_path(Path(name): Path<String>) -> Response {
+    match name.as_str() {
+        "new folder & more" => Json(folder("nf;1", &name, "/new folder & more")).into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"exception": "objectNotFound", "message": name})),
+        )
+            .into_response(),
+    }
+}
+
 async fn root_get(Query(q): Query<HashMap<String, String>>) -> Response {
     let id = q.get("objectId").map(String::as_str).unwrap_or("");
     let selector = q.get("cmisselector").map(String::as_str).unwrap_or("");
     match (id, selector) {
         ("doc;1.0", "object") => Json(doc("doc;1.0", "1.0")).into_response(),
         ("doc;1.1", "object") => Json(doc("doc;1.1", "1.1")).into_response(),
+        ("root;1.0", "object") => Json(folder("root;1.0", "", "/")).into_response(),
         // Ignores Range: 200 and the whole stream.
         ("doc;1.0", "content") => {
             ([(header::CONTENT_TYPE, "text/plain")], "0123456789").into_response()
@@ -121,6 +144,8 @@ async fn root_post(State(seen): State<Shared>, mut form: Multipart) -> Response 
         // A new version, and no body at all.
         "setContent" => StatusCode::CREATED.into_response(),
         "delete" => StatusCode::OK.into_response(),
+        // Created, but no object in the reply.
+        "createFolder" => StatusCode::CREATED.into_response(),
         _ => (
             StatusCode::BAD_REQUEST,
             Json(json!({"exception": "invalidArgument", "message": action})),
@@ -149,6 +174,7 @@ async fn start() -> (String, Shared) {
     let app = Router::new()
         .route("/svc", get(service))
         .route("/svc/R/root", get(root_get_latest).post(root_post))
+        .route("/svc/R/root/{name}", get(by_path))
         .route("/html", get(html))
         .route("/notcmis", get(not_cmis))
         .route("/teapot", get(teapot))
@@ -273,6 +299,18 @@ async fn odd_but_valid_replies() {
     assert_eq!(file_name, "ü %22x%22.txt");
 
     b.delete("doc;1.0", true).await.unwrap();
+
+    // A create that answers no object: found by the parent's path + name.
+    let created = b
+        .create_folder(
+            "root;1.0",
+            &cmis::Properties::new()
+                .with_string("cmis:name", "new folder & more")
+                .with_id("cmis:objectTypeId", "cmis:folder"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.id(), "nf;1");
 }
 
 #[tokio::test]

@@ -245,6 +245,36 @@ impl BrowserBinding {
     }
 }
 
+impl BrowserBinding {
+    /// The object a create returned or, when the reply holds none, the
+    /// object found by its parent's path and its name.
+    async fn created_object(
+        &self,
+        reply: Value,
+        parent_id: Option<&str>,
+        properties: &Properties,
+    ) -> Result<CmisObject> {
+        if !reply.is_null() {
+            return json::parse_object(&reply);
+        }
+        let (Some(parent_id), Some(name)) = (parent_id, properties.str(prop::NAME)) else {
+            return Err(CmisError::Protocol {
+                message: "the create answered no object, and it cannot be found by path".into(),
+            });
+        };
+        tracing::debug!(
+            parent_id,
+            "no object in the create reply: reading it by path"
+        );
+        let parent = self.object(parent_id, &ReadOptions::default()).await?;
+        let parent_path = parent.path().ok_or_else(|| CmisError::Protocol {
+            message: "the create answered no object, and its folder has no path".into(),
+        })?;
+        let path = format!("{}/{name}", parent_path.trim_end_matches('/'));
+        self.object_by_path(&path, &ReadOptions::default()).await
+    }
+}
+
 /// How to find the object after a change whose reply did not include it.
 #[derive(Debug, Clone, Copy)]
 enum Reread {
@@ -588,7 +618,7 @@ impl Binding for BrowserBinding {
                 versioning_state.map(VersioningState::as_str),
             );
         let reply = self.post_maybe_content(url, form, content).await?;
-        json::parse_object(&reply)
+        self.created_object(reply, folder_id, properties).await
     }
 
     async fn create_folder(&self, parent_id: &str, properties: &Properties) -> Result<CmisObject> {
@@ -596,7 +626,8 @@ impl Binding for BrowserBinding {
             .text("objectId", parent_id)
             .properties(properties);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        json::parse_object(&reply)
+        self.created_object(reply, Some(parent_id), properties)
+            .await
     }
 
     async fn set_content(
