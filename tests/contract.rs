@@ -15,8 +15,8 @@ use futures_util::StreamExt;
 
 use cmisfs::cmis::{
     self, prop, BindingChoice, ByteRange, ChangesCapability, ChildrenOptions, CmisError,
-    ConnectOptions, Properties, PropertyValue, QueryCapability, ReadOptions, UnfileObjects,
-    VersioningState,
+    ConnectOptions, Properties, PropertyType, PropertyValue, QueryCapability, ReadOptions,
+    UnfileObjects, VersioningState,
 };
 use common::*;
 
@@ -44,7 +44,8 @@ macro_rules! contract_suite {
                 awkward_names_round_trip,
                 error_kinds,
                 append_and_delete_content,
-                query_in_folder
+                query_in_folder,
+                typed_properties_round_trip
             );
         }
     };
@@ -1021,6 +1022,112 @@ mod cases {
         assert!(first.has_more_items);
         let rest = b.query(&statement, false, Some(2), 2).await.unwrap();
         assert_eq!(rest.objects.len(), 1);
+        fx.finish().await;
+    }
+
+    /// A value of `ty` for writing: `n` values (distinct per `seed`).
+    fn sample_value(ty: PropertyType, n: usize, seed: i64) -> PropertyValue {
+        let strs = |prefix: &str| -> Vec<String> {
+            (0..n).map(|i| format!("{prefix}{seed}-{i} ü&+%")).collect()
+        };
+        match ty {
+            PropertyType::String => PropertyValue::String(strs("s")),
+            PropertyType::Id => PropertyValue::Id(strs("id;")),
+            PropertyType::Html => PropertyValue::Html(strs("<b>h</b>")),
+            PropertyType::Uri => PropertyValue::Uri(
+                (0..n)
+                    .map(|i| format!("http://example.com/{seed}/{i}?a=b&c"))
+                    .collect(),
+            ),
+            PropertyType::Integer => {
+                PropertyValue::Integer((0..n as i64).map(|i| seed * 1000 - i).collect())
+            }
+            PropertyType::Decimal => {
+                PropertyValue::Decimal((0..n).map(|i| seed as f64 + 0.25 * i as f64).collect())
+            }
+            PropertyType::Boolean => PropertyValue::Boolean((0..n).map(|i| i % 2 == 0).collect()),
+            PropertyType::DateTime => PropertyValue::DateTime(
+                (0..n as i64)
+                    .filter_map(|i| {
+                        chrono::DateTime::from_timestamp_millis(
+                            1_600_000_000_123 + seed * 86_400_000 + i,
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    pub async fn typed_properties_round_trip(t: &Target) {
+        let fx = Fixture::new(t, "typed").await;
+        let b = &*t.binding;
+        let type_id = t
+            .typed_document_type
+            .clone()
+            .unwrap_or("cmis:document".into());
+        let def = b.type_definition(&type_id).await.unwrap();
+        // Writable properties: the custom ones of the typed type, plus
+        // cmis:description where the type has it.
+        let writable: Vec<(String, PropertyType, bool)> = def
+            .property_definitions
+            .values()
+            .filter(|d| d.updatability == "readwrite")
+            .filter(|d| !d.id.starts_with("cmis:") || d.id == prop::DESCRIPTION)
+            .filter(|d| d.id != "PickListProp") // a choice list: only its own values
+            .map(|d| (d.id.clone(), d.property_type, d.multi_valued))
+            .collect();
+        assert!(
+            writable.iter().any(|(id, _, _)| id == prop::DESCRIPTION),
+            "{type_id} has a writable cmis:description"
+        );
+        if t.typed_document_type.is_some() {
+            let kinds: BTreeSet<&str> = writable.iter().map(|(_, ty, _)| ty.as_str()).collect();
+            assert_eq!(
+                kinds.len(),
+                8,
+                "{type_id} has writable properties of every type"
+            );
+        }
+
+        let check = |o: &cmis::CmisObject, props: &Properties| {
+            for (id, want) in props.iter() {
+                let got = o.properties.get(id);
+                assert_eq!(got, Some(want), "{id} read back");
+            }
+        };
+        let mut props = doc_props("typed.txt", &type_id);
+        for (id, ty, multi) in &writable {
+            props.set(id.clone(), sample_value(*ty, if *multi { 3 } else { 1 }, 1));
+        }
+        let doc = b
+            .create_document(Some(fx.id()), &props, None, None)
+            .await
+            .unwrap();
+        let doc = b.object(doc.id(), &all()).await.unwrap();
+        check(&doc, &props);
+        eprintln!(
+            "{}: {} writable properties round-tripped",
+            type_id,
+            writable.len()
+        );
+
+        // Update: new values, a multi-valued property down to one value,
+        // and one property unset.
+        let mut update = Properties::new();
+        for (i, (id, ty, _multi)) in writable.iter().enumerate() {
+            let value = if i == 0 {
+                sample_value(*ty, 0, 2)
+            } else {
+                sample_value(*ty, 1, 2)
+            };
+            update.set(id.clone(), value);
+        }
+        let updated = b
+            .update_properties(doc.id(), &update, doc.change_token())
+            .await
+            .unwrap();
+        let updated = b.object(updated.id(), &all()).await.unwrap();
+        check(&updated, &update);
         fx.finish().await;
     }
 }

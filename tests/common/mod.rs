@@ -44,6 +44,9 @@ pub struct Target {
     pub expected_kind: BindingKind,
     /// A document type whose objects can be checked out.
     pub versionable_type: String,
+    /// A document type with writable custom properties of many types
+    /// (`None`: only cmis:description is exercised).
+    pub typed_document_type: Option<String>,
     pub quirks: Quirks,
 }
 
@@ -92,6 +95,9 @@ pub async fn opencmis(endpoint: &str) -> Target {
         expected_kind: kind,
         // `cmis:document` is not versionable there.
         versionable_type: "VersionableType".into(),
+        // Sample type of InMemory: one single and one multi-valued property
+        // of every type.
+        typed_document_type: Some("ComplexType".into()),
         quirks: Quirks {
             // Its sources (server-inmemory 1.1.0) never throw
             // CmisVersioningException; "not checked out" is an
