@@ -261,6 +261,14 @@ mod cases {
             .await;
         assert_eq!(created.len(), 250);
 
+        // Stable paging wants an order; where the repository offers one,
+        // the pages come sorted by name.
+        let ordered = t
+            .info
+            .capabilities
+            .order_by
+            .as_deref()
+            .is_some_and(|o| o != "none");
         let mut seen = Vec::new();
         let mut skip = 0;
         let mut pages = 0;
@@ -271,6 +279,7 @@ mod cases {
                     &ChildrenOptions {
                         max_items: Some(100),
                         skip_count: skip,
+                        order_by: ordered.then(|| "cmis:name ASC".to_string()),
                         ..ChildrenOptions::default()
                     },
                 )
@@ -293,6 +302,11 @@ mod cases {
             pages >= 3,
             "250 children in pages of 100 take 3 pages, took {pages}"
         );
+        if ordered {
+            let mut sorted = seen.clone();
+            sorted.sort();
+            assert_eq!(seen, sorted, "pages ordered by cmis:name");
+        }
         let unique: BTreeSet<&String> = seen.iter().collect();
         assert_eq!(seen.len(), 250, "children listed");
         assert_eq!(unique.len(), 250, "duplicates in the pages");
