@@ -70,6 +70,12 @@ for tag in ("servlet", "servlet-mapping"):
 open(path, "w", encoding="utf-8").write(xml)
 PY
     fi
+    # Uploads above the memory threshold (4 MiB) go to temp files that the
+    # war encrypts with AES/CTR/PKCS5Padding, which Java 17 refuses: every
+    # such upload failed with "runtime: An error occurred!". Plain temp
+    # files (they live in $STATE) avoid it.
+    sed -i 's/^InMemoryServer.EncryptTempFiles=true/InMemoryServer.EncryptTempFiles=false/' \
+        "$app/WEB-INF/classes/repository.properties"
     mkdir -p "$STATE/base"
     cat >"$STATE/base/start.ini" <<'INI'
 --module=server

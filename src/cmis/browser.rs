@@ -18,14 +18,16 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{
-    HeaderMap, HeaderValue, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, RANGE,
+    HeaderMap, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE,
 };
-use reqwest::multipart;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use url::Url;
 
+mod form;
 pub mod json;
+
+use form::{bool_str, Form};
 
 use super::error::{CmisError, Result};
 use super::http::HttpClient;
@@ -118,9 +120,16 @@ impl BrowserBinding {
             text.truncate(q);
         }
         let base = text.trim_end_matches('/').to_string();
-        let encoded: Vec<String> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        // URL parsers resolve `.` and `..` (even as %2E), which would
+        // address another object: such names are reachable by id only.
+        if segments.iter().any(|s| *s == "." || *s == "..") {
+            return Err(CmisError::InvalidArgument(format!(
+                "path '{path}' has a '.' or '..' name, which a URL cannot carry; use the object id"
+            )));
+        }
+        let encoded: Vec<String> = segments
+            .iter()
             .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
             .collect();
         let full = if encoded.is_empty() {
@@ -143,68 +152,139 @@ impl BrowserBinding {
         read_json(response).await
     }
 
-    /// POST of a form (no content): metadata timeout applies.
+    /// POST of a form (no content): the metadata timeout applies.
     async fn post(&self, url: Url, form: Form) -> Result<Value> {
-        tracing::debug!(url = %strip_query(&url), action = %form.action, "POST");
-        let request = self
-            .client
-            .post(url.as_str())
-            .timeout(self.client.timeout)
-            .multipart(form.into_multipart(None));
-        let response = self.client.send(request).await?;
-        read_json_or_empty(response).await
+        self.send_form(url, form, None, true).await
     }
 
-    /// POST of a form with content as its last part. No overall timeout: a
-    /// large upload takes as long as it takes (the client's read timeout
-    /// still catches a server that stops answering).
-    async fn post_content(&self, url: Url, form: Form, content: ContentUpload) -> Result<Value> {
-        tracing::debug!(
-            url = %strip_query(&url),
-            action = %form.action,
-            length = ?content.length,
-            "POST with content"
-        );
-        let request = self
-            .client
-            .post(url.as_str())
-            .multipart(form.into_multipart(Some(content)));
-        let response = self.client.send(request).await?;
-        read_json_or_empty(response).await
-    }
-
-    /// POST with optional content.
+    /// POST of a form with optional content as its last part. With
+    /// content there is no overall timeout: a large upload takes as long
+    /// as it takes (the read timeout still catches a server that stops
+    /// answering).
     async fn post_maybe_content(
         &self,
         url: Url,
         form: Form,
         content: Option<ContentUpload>,
     ) -> Result<Value> {
-        match content {
-            Some(c) => self.post_content(url, form, c).await,
-            None => self.post(url, form).await,
+        let timed = content.is_none();
+        self.send_form(url, form, content, timed).await
+    }
+
+    async fn post_content(&self, url: Url, form: Form, content: ContentUpload) -> Result<Value> {
+        self.send_form(url, form, Some(content), false).await
+    }
+
+    async fn send_form(
+        &self,
+        url: Url,
+        form: Form,
+        content: Option<ContentUpload>,
+        timed: bool,
+    ) -> Result<Value> {
+        tracing::debug!(
+            url = %strip_query(&url),
+            action = %form.action,
+            content_length = ?content.as_ref().map(|c| c.length),
+            "POST"
+        );
+        let body = form.into_body(content);
+        let mut request = self
+            .client
+            .post(url.as_str())
+            .header(CONTENT_TYPE, body.content_type);
+        if let Some(len) = body.length {
+            // Known length: Content-Length instead of chunked encoding
+            // (some servers refuse chunked uploads).
+            request = request.header(CONTENT_LENGTH, len);
         }
+        if timed {
+            request = request.timeout(self.client.timeout);
+        }
+        let request = request.body(reqwest::Body::wrap_stream(body.body));
+        let response = self.client.send(request).await?;
+        read_json_or_empty(response).await
     }
 
     /// The object a change returned, or the object re-read when the reply
-    /// carries none. `latest`: re-read the latest version (the change may
-    /// have made a new one).
+    /// carries none (see [`Reread`]).
     async fn changed_object(
         &self,
         reply: Value,
         object_id: &str,
-        latest: bool,
+        reread: Reread,
     ) -> Result<CmisObject> {
         if reply.get("properties").is_some() || reply.get("succinctProperties").is_some() {
             return json::parse_object(&reply);
         }
-        let mut url = self.object_url(object_id, "object");
-        if latest {
-            url.query_pairs_mut().append_pair("returnVersion", "latest");
+        tracing::debug!(object_id, ?reread, "no object in the reply: reading it");
+        let read = |latest: bool| {
+            let mut url = self.object_url(object_id, "object");
+            if latest {
+                url.query_pairs_mut().append_pair("returnVersion", "latest");
+            }
+            add_read_options(&mut url, &ReadOptions::default());
+            async move { json::parse_object(&self.get_json(url).await?) }
+        };
+        match reread {
+            Reread::Same => read(false).await,
+            Reread::Latest => read(true).await,
+            Reread::SameOrNewVersion => {
+                let object = read(false).await?;
+                // An old version now: the change made a new one. (A PWC is
+                // never the latest version, and stays what we changed.)
+                if object.is_latest_version() == Some(false)
+                    && object.is_private_working_copy() != Some(true)
+                {
+                    read(true).await
+                } else {
+                    Ok(object)
+                }
+            }
         }
-        add_read_options(&mut url, &ReadOptions::default());
-        json::parse_object(&self.get_json(url).await?)
     }
+}
+
+impl BrowserBinding {
+    /// The object a create returned or, when the reply holds none, the
+    /// object found by its parent's path and its name.
+    async fn created_object(
+        &self,
+        reply: Value,
+        parent_id: Option<&str>,
+        properties: &Properties,
+    ) -> Result<CmisObject> {
+        if !reply.is_null() {
+            return json::parse_object(&reply);
+        }
+        let (Some(parent_id), Some(name)) = (parent_id, properties.str(prop::NAME)) else {
+            return Err(CmisError::Protocol {
+                message: "the create answered no object, and it cannot be found by path".into(),
+            });
+        };
+        tracing::debug!(
+            parent_id,
+            "no object in the create reply: reading it by path"
+        );
+        let parent = self.object(parent_id, &ReadOptions::default()).await?;
+        let parent_path = parent.path().ok_or_else(|| CmisError::Protocol {
+            message: "the create answered no object, and its folder has no path".into(),
+        })?;
+        let path = format!("{}/{name}", parent_path.trim_end_matches('/'));
+        self.object_by_path(&path, &ReadOptions::default()).await
+    }
+}
+
+/// How to find the object after a change whose reply did not include it.
+#[derive(Debug, Clone, Copy)]
+enum Reread {
+    /// The id still names it (updateProperties, move).
+    Same,
+    /// The id may now name an older version (content changes on servers
+    /// that version automatically).
+    SameOrNewVersion,
+    /// The id is gone or old: ask for the latest version (checkIn).
+    Latest,
 }
 
 /// GET on the service URL, with errors that say what came back instead of
@@ -221,7 +301,16 @@ async fn fetch_repositories(client: &HttpClient, url: &str) -> Result<Vec<Reposi
             strip_query(&parsed)
         ),
     };
-    let body = read_body(response).await?;
+    // Only JSON (or an untyped or text reply) can be CMIS; anything else
+    // is not read, however big it is.
+    let maybe_json = content_type.is_empty()
+        || content_type.contains("json")
+        || content_type.starts_with("text/plain");
+    let body = if maybe_json {
+        read_body(response).await?
+    } else {
+        Vec::new()
+    };
     let value: Option<Value> = serde_json::from_slice(&body).ok();
     if let Some(e) = value.as_ref().and_then(json::parse_exception) {
         return Err(e);
@@ -305,22 +394,19 @@ fn transport(e: reqwest::Error) -> CmisError {
     super::http::transport_error(e)
 }
 
-/// The error a failed request stands for.
+/// The error a failed request stands for (its body read up to 64 KiB).
 async fn error_from(response: Response) -> CmisError {
     let status = response.status().as_u16();
     let url = strip_query(response.url());
-    let body = match read_body(response).await {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Some(e) = serde_json::from_slice::<Value>(&body)
+    let body = HttpClient::error_body(response).await;
+    if let Some(e) = serde_json::from_str::<Value>(&body)
         .ok()
         .as_ref()
         .and_then(json::parse_exception)
     {
         return e;
     }
-    let message = match snippet(&body) {
+    let message = match snippet(body.as_bytes()) {
         s if s.is_empty() => format!("HTTP {status} from {url}"),
         s => s,
     };
@@ -363,14 +449,6 @@ async fn read_json_or_empty(response: Response) -> Result<Value> {
     Ok(value)
 }
 
-fn bool_str(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
-}
-
 fn add_read_options(url: &mut Url, options: &ReadOptions) {
     let mut q = url.query_pairs_mut();
     q.append_pair("succinct", "false");
@@ -383,110 +461,6 @@ fn add_read_options(url: &mut Url, options: &ReadOptions) {
     q.append_pair("includePolicyIds", "false");
     q.append_pair("includeACL", "false");
     q.append_pair("renditionFilter", "cmis:none");
-}
-
-/// A property value as form control strings (datetimes as epoch millis).
-fn form_values(value: &PropertyValue) -> Vec<String> {
-    match value {
-        PropertyValue::String(v)
-        | PropertyValue::Id(v)
-        | PropertyValue::Uri(v)
-        | PropertyValue::Html(v) => v.clone(),
-        PropertyValue::Integer(v) => v.iter().map(i64::to_string).collect(),
-        PropertyValue::Decimal(v) => v.iter().map(f64::to_string).collect(),
-        PropertyValue::Boolean(v) => v.iter().map(|b| bool_str(*b).to_string()).collect(),
-        PropertyValue::DateTime(v) => v.iter().map(|d| d.timestamp_millis().to_string()).collect(),
-    }
-}
-
-/// The controls of a Browser binding form, in order.
-struct Form {
-    action: String,
-    fields: Vec<(String, String)>,
-    next_property: usize,
-}
-
-impl Form {
-    fn new(action: &str) -> Form {
-        Form {
-            action: action.to_string(),
-            fields: vec![
-                ("cmisaction".into(), action.to_string()),
-                ("succinct".into(), "false".into()),
-            ],
-            next_property: 0,
-        }
-    }
-
-    fn text(mut self, name: &str, value: impl Into<String>) -> Form {
-        self.fields.push((name.to_string(), value.into()));
-        self
-    }
-
-    fn opt(self, name: &str, value: Option<&str>) -> Form {
-        match value {
-            Some(v) => self.text(name, v),
-            None => self,
-        }
-    }
-
-    /// `propertyId[i]` + `propertyValue[i]` (one value) or
-    /// `propertyValue[i][j]` (several); no value control unsets it.
-    fn properties(mut self, properties: &Properties) -> Form {
-        for (id, value) in properties.iter() {
-            let i = self.next_property;
-            self.next_property += 1;
-            self.fields.push((format!("propertyId[{i}]"), id.clone()));
-            let values = form_values(value);
-            if values.len() == 1 {
-                self.fields
-                    .push((format!("propertyValue[{i}]"), values[0].clone()));
-            } else {
-                for (j, v) in values.into_iter().enumerate() {
-                    self.fields.push((format!("propertyValue[{i}][{j}]"), v));
-                }
-            }
-        }
-        self
-    }
-
-    fn into_multipart(self, content: Option<ContentUpload>) -> multipart::Form {
-        // Names are ASCII; values are UTF-8, and each part says so, since
-        // servers otherwise may assume ISO-8859-1.
-        let mut form = multipart::Form::new();
-        for (name, value) in self.fields {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            form = form.part(name, multipart::Part::text(value).headers(headers));
-        }
-        if let Some(content) = content {
-            let body = reqwest::Body::wrap_stream(content.body);
-            let part = match content.length {
-                Some(len) => multipart::Part::stream_with_length(body, len),
-                None => multipart::Part::stream(body),
-            };
-            let mut headers = HeaderMap::new();
-            headers.insert(CONTENT_TYPE, content_mime(&content.mime_type));
-            form = form.part(
-                "content",
-                part.file_name(content.file_name).headers(headers),
-            );
-        }
-        form
-    }
-}
-
-/// The caller's MIME type as a header, or `application/octet-stream` when
-/// it is not one.
-fn content_mime(mime: &str) -> HeaderValue {
-    let plausible = mime.contains('/') && !mime.trim().is_empty();
-    match HeaderValue::from_str(mime.trim()) {
-        Ok(v) if plausible => v,
-        _ => HeaderValue::from_static("application/octet-stream"),
-    }
 }
 
 /// `bytes START-END/TOTAL` → START.
@@ -644,7 +618,7 @@ impl Binding for BrowserBinding {
                 versioning_state.map(VersioningState::as_str),
             );
         let reply = self.post_maybe_content(url, form, content).await?;
-        json::parse_object(&reply)
+        self.created_object(reply, folder_id, properties).await
     }
 
     async fn create_folder(&self, parent_id: &str, properties: &Properties) -> Result<CmisObject> {
@@ -652,7 +626,8 @@ impl Binding for BrowserBinding {
             .text("objectId", parent_id)
             .properties(properties);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        json::parse_object(&reply)
+        self.created_object(reply, Some(parent_id), properties)
+            .await
     }
 
     async fn set_content(
@@ -669,7 +644,8 @@ impl Binding for BrowserBinding {
         let reply = self
             .post_content(self.root_folder_url.clone(), form, content)
             .await?;
-        self.changed_object(reply, object_id, true).await
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
     }
 
     async fn append_content(
@@ -686,7 +662,8 @@ impl Binding for BrowserBinding {
         let reply = self
             .post_content(self.root_folder_url.clone(), form, content)
             .await?;
-        self.changed_object(reply, object_id, true).await
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
     }
 
     async fn delete_content(
@@ -698,7 +675,8 @@ impl Binding for BrowserBinding {
             .text("objectId", object_id)
             .opt("changeToken", change_token);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        self.changed_object(reply, object_id, true).await
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
     }
 
     async fn update_properties(
@@ -712,7 +690,7 @@ impl Binding for BrowserBinding {
             .opt("changeToken", change_token)
             .properties(properties);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        self.changed_object(reply, object_id, false).await
+        self.changed_object(reply, object_id, Reread::Same).await
     }
 
     async fn move_object(
@@ -726,7 +704,7 @@ impl Binding for BrowserBinding {
             .text("targetFolderId", target_folder_id)
             .text("sourceFolderId", source_folder_id);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        self.changed_object(reply, object_id, false).await
+        self.changed_object(reply, object_id, Reread::Same).await
     }
 
     async fn delete(&self, object_id: &str, all_versions: bool) -> Result<()> {
@@ -750,11 +728,9 @@ impl Binding for BrowserBinding {
             .text("unfileObjects", unfile.as_str())
             .text("continueOnFailure", bool_str(continue_on_failure));
         // Deleting a big tree can take long: no overall timeout.
-        let request = self
-            .client
-            .post(self.root_folder_url.as_str())
-            .multipart(form.into_multipart(None));
-        let reply = read_json_or_empty(self.client.send(request).await?).await?;
+        let reply = self
+            .send_form(self.root_folder_url.clone(), form, None, false)
+            .await?;
         json::parse_failed_ids(&reply)
     }
 
@@ -824,7 +800,7 @@ impl Binding for BrowserBinding {
         let reply = self
             .post_maybe_content(self.root_folder_url.clone(), form, content)
             .await?;
-        self.changed_object(reply, pwc_id, true).await
+        self.changed_object(reply, pwc_id, Reread::Latest).await
     }
 
     async fn all_versions(&self, object_id: &str) -> Result<Vec<CmisObject>> {
@@ -906,6 +882,9 @@ mod tests {
             "http://h/cmis/browser/A1/root/a%20b/c%23d%3Fe%2Bf%26g%25h%27%22%C3%BC"
         );
         assert!(b.path_url("relative").is_err());
+        assert!(b.path_url("/a/../b").is_err());
+        assert!(b.path_url("/a/.").is_err());
+        assert!(b.path_url("/a/.../b").is_ok());
     }
 
     #[test]
@@ -932,39 +911,5 @@ mod tests {
             Some("ü.txt")
         );
         assert_eq!(content_disposition_file_name("inline"), None);
-    }
-
-    #[test]
-    fn form_controls() {
-        let mut p = Properties::new()
-            .with_string("cmis:name", "x")
-            .with_id("cmis:objectTypeId", "cmis:document");
-        p.set("m", PropertyValue::Integer(vec![1, 2]));
-        p.set("unset", PropertyValue::String(vec![]));
-        let f = Form::new("update").text("objectId", "1").properties(&p);
-        let names: Vec<&str> = f.fields.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "cmisaction",
-                "succinct",
-                "objectId",
-                "propertyId[0]",
-                "propertyValue[0]",
-                "propertyId[1]",
-                "propertyValue[1]",
-                "propertyId[2]",
-                "propertyValue[2][0]",
-                "propertyValue[2][1]",
-                "propertyId[3]",
-            ]
-        );
-    }
-
-    #[test]
-    fn content_mime_types() {
-        assert_eq!(content_mime("text/plain"), "text/plain");
-        assert_eq!(content_mime("nonsense"), "application/octet-stream");
-        assert_eq!(content_mime("a/\nb"), "application/octet-stream");
     }
 }
