@@ -64,6 +64,8 @@ macro_rules! contract_suite {
 // The targets. A case's test is `<target>::<case>`, e.g.
 // `cargo test --test contract opencmis_browser::ranged_reads`.
 contract_suite!(opencmis_browser, || opencmis("browser"));
+// The embedded repository over the Browser binding.
+contract_suite!(embedded_browser, embedded);
 
 mod cases {
     use super::*;
