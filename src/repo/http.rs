@@ -330,7 +330,9 @@ async fn dispatch(st: St, req: Request) -> Result<Response> {
                 base,
             };
             if req.method() == Method::GET {
-                if object_level {
+                // objectId on the repository URL: an object read too (lenient,
+                // some clients do this).
+                if object_level || params.get("objectId").is_some() {
                     ctx.object_get(params, obj_path, req.headers().clone())
                         .await
                 } else {
