@@ -1244,6 +1244,7 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
             .await
             .map_err(|e| CmisError::InvalidArgument(format!("bad multipart body: {e}")))?;
         let mut fields = 0;
+        let mut text_bytes = 0usize;
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
@@ -1281,8 +1282,9 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
                     .await
                     .map_err(|e| CmisError::InvalidArgument(format!("bad multipart body: {e}")))?
                 {
-                    if buf.len() + chunk.len() > MAX_FORM {
-                        return Err(CmisError::Constraint("form field too large".into()));
+                    text_bytes += chunk.len();
+                    if text_bytes > MAX_FORM {
+                        return Err(CmisError::Constraint("form fields too large".into()));
                     }
                     buf.extend_from_slice(&chunk);
                 }

@@ -40,6 +40,23 @@ use crate::cmis::model::{
 
 type Result<T> = std::result::Result<T, CmisError>;
 
+/// Deepest folder nesting getDescendants/getFolderTree walk with depth -1.
+const MAX_TREE_DEPTH: usize = 500;
+
+/// How many folders lie above `rec` (stops counting past the limit).
+fn nesting<R: Read>(r: &R, rec: &ObjRec) -> Result<usize> {
+    let mut n = 0;
+    let mut cur = rec.parents.first().cloned();
+    while let Some(p) = cur {
+        n += 1;
+        if n > MAX_TREE_DEPTH {
+            break;
+        }
+        cur = r.obj(&p)?.and_then(|f| f.parents.first().cloned());
+    }
+    Ok(n)
+}
+
 /// Longest accepted cmis:name, in bytes.
 pub const MAX_NAME: usize = 1024;
 /// Longest accepted value of any other string property, in bytes.
@@ -433,6 +450,12 @@ impl Service {
                 "'{folder_id}' is not a folder"
             )));
         }
+        // Deeper than the nesting limit is the same as "everything".
+        let depth = if depth > MAX_TREE_DEPTH as i64 {
+            -1
+        } else {
+            depth
+        };
         self.tree_rec(r, user, folder_id, depth, folders_only, &mut 0)
     }
 
@@ -460,7 +483,14 @@ impl Service {
                     "tree too large; use a smaller depth".into(),
                 ));
             }
+            // Bounded recursion: a pathological nesting must not overflow
+            // the stack (the walk below and the JSON rendering recurse).
             let children = if rec.kind == Kind::Folder && (depth == -1 || depth > 1) {
+                if *count > 100_000 || depth == -1 && nesting(r, &rec)? > MAX_TREE_DEPTH {
+                    return Err(CmisError::Constraint(
+                        "folder tree too deep; use a smaller depth".into(),
+                    ));
+                }
                 let d = if depth == -1 { -1 } else { depth - 1 };
                 self.tree_rec(r, user, &id, d, folders_only, count)?
             } else {
