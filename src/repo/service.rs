@@ -404,12 +404,18 @@ impl Service {
             });
         }
         let mut all = Vec::with_capacity(entries.len());
+        let inherited = acl::folder_aces(r, &folder)?;
         for (_, id) in &entries {
             let rec = r.need(id)?;
             if folders_only && rec.kind != Kind::Folder {
                 continue;
             }
-            if acl::permission(r, &user.name, user.admin, &rec)? < Perm::Read {
+            let perm = if rec.parents.len() == 1 {
+                acl::child_permission(&user.name, user.admin, &rec, &inherited)
+            } else {
+                acl::permission(r, &user.name, user.admin, &rec)?
+            };
+            if perm < Perm::Read {
                 continue;
             }
             all.push(rec);
