@@ -604,6 +604,64 @@ async fn errors(endpoint: &str) {
         .unwrap();
 }
 
+async fn typed_properties(endpoint: &str) {
+    use chrono::TimeZone;
+    let b = binding(endpoint).await;
+    let b = &*b;
+    let folder = scratch_folder(b).await;
+    let when = chrono::Utc
+        .with_ymd_and_hms(2024, 2, 29, 23, 59, 58)
+        .single()
+        .unwrap();
+    let mut props = named("typed &amp; odd", "ComplexType");
+    props
+        .set(
+            "StringProp",
+            PropertyValue::String(vec!["a < b & c".into()]),
+        )
+        .set("IdProp", PropertyValue::Id(vec!["id-1".into()]))
+        .set("IdPropMV", PropertyValue::Id(vec!["x".into(), "y".into()]))
+        .set("IntProp", PropertyValue::Integer(vec![-42]))
+        .set("IntPropMV", PropertyValue::Integer(vec![1, 2, 3]))
+        .set("BooleanProp", PropertyValue::Boolean(vec![true]))
+        .set("DecimalProp", PropertyValue::Decimal(vec![1.5]))
+        .set("DateTimeProp", PropertyValue::DateTime(vec![when]))
+        .set(
+            "UriProp",
+            PropertyValue::Uri(vec!["http://example.com/?a=1&b=2".into()]),
+        )
+        .set("HtmlProp", PropertyValue::Html(vec!["<p>hi</p>".into()]));
+    let doc = b
+        .create_document(Some(folder.id()), &props, None, None)
+        .await
+        .unwrap();
+    let got = b.object(doc.id(), &ReadOptions::default()).await.unwrap();
+    for (id, value) in props.iter() {
+        assert_eq!(got.properties.get(id), Some(value), "{id}");
+    }
+    // Clearing a value and changing another.
+    let mut change = Properties::new();
+    change
+        .set("StringProp", PropertyValue::String(vec![]))
+        .set("IntPropMV", PropertyValue::Integer(vec![7]));
+    let got = b
+        .update_properties(doc.id(), &change, got.change_token())
+        .await
+        .unwrap();
+    assert_eq!(got.name(), "typed &amp; odd");
+    assert!(got
+        .properties
+        .get("StringProp")
+        .is_none_or(|v| v.is_empty()));
+    assert_eq!(
+        got.properties.get("IntPropMV"),
+        Some(&PropertyValue::Integer(vec![7]))
+    );
+    b.delete_tree(folder.id(), true, UnfileObjects::Delete, true)
+        .await
+        .unwrap();
+}
+
 macro_rules! endpoint_tests {
     ($($module:ident => $endpoint:literal),*) => {$(
         mod $module {
@@ -623,6 +681,8 @@ macro_rules! endpoint_tests {
             async fn changes_and_query() { super::changes_and_query($endpoint).await }
             #[tokio::test]
             async fn special_names() { super::special_names($endpoint).await }
+            #[tokio::test]
+            async fn typed_properties() { super::typed_properties($endpoint).await }
             #[tokio::test]
             async fn errors() { super::errors($endpoint).await }
         }

@@ -156,7 +156,8 @@ fn fill_template(template: &str, vars: &[(&str, &str)]) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let Some(close) = rest[open..].find('}') else {
-            break;
+            out.push_str(&rest[open..]);
+            return out;
         };
         let name = &rest[open + 1..open + close];
         let value = vars
