@@ -575,12 +575,18 @@ async fn fetch_service(client: &HttpClient, url: &str) -> Result<Vec<Workspace>>
         .await?;
     let status = response.status();
     if !status.is_success() {
-        let error = error_of(response).await;
-        return Err(match error {
-            CmisError::PermissionDenied(_) => error,
-            e if status == StatusCode::INTERNAL_SERVER_ERROR => e,
-            e => protocol(format!(
-                "{url} is not an AtomPub service document (HTTP {}: {e})",
+        let body = HttpClient::error_body(response).await;
+        return Err(match parse::error_body(&body) {
+            // A CMIS server refusing: say what it said.
+            Some((name, message)) => match CmisError::from_exception(name, message) {
+                e @ CmisError::PermissionDenied(_) => e,
+                e => protocol(format!(
+                    "{url} is not an AtomPub service document (HTTP {}: {e})",
+                    status.as_u16()
+                )),
+            },
+            None => protocol(format!(
+                "{url} is not an AtomPub service document (HTTP {})",
                 status.as_u16()
             )),
         });
