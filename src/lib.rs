@@ -7,3 +7,4 @@
 
 pub mod cmis;
 pub mod repo;
+pub mod vfs;
