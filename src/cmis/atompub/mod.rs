@@ -982,6 +982,22 @@ impl Binding for AtomPubBinding {
     }
 
     async fn cancel_check_out(&self, pwc_id: &str) -> Result<()> {
+        // In this binding cancelCheckOut is a DELETE of the PWC's entry:
+        // on anything else the same request deletes the document.
+        let options = ReadOptions {
+            filter: Some(
+                "cmis:objectId,cmis:isPrivateWorkingCopy,cmis:versionSeriesCheckedOutId".into(),
+            ),
+            include_allowable_actions: false,
+        };
+        let object = self.fetch_object(pwc_id, &options, "").await?.object;
+        let is_pwc = object.is_private_working_copy() == Some(true)
+            || object.version_series_checked_out_id() == Some(pwc_id);
+        if !is_pwc {
+            return Err(CmisError::Versioning(format!(
+                "{pwc_id} is not a private working copy"
+            )));
+        }
         let href = self.self_link(pwc_id).await?;
         let result = self
             .execute(self.client.delete(&self.url(&href, &[])?))
