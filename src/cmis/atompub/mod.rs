@@ -471,7 +471,9 @@ impl AtomPubBinding {
         let location =
             header_str(&headers, CONTENT_LOCATION).or_else(|| header_str(&headers, LOCATION));
         if let Some(location) = location {
-            return Ok(self.get_entry(&self.url(&location, &[])?).await?.object);
+            if let Some(entry) = self.entry_at(&location).await? {
+                return Ok(entry.object);
+            }
         }
         match fallback_id {
             Some(id) => Ok(self
@@ -479,6 +481,23 @@ impl AtomPubBinding {
                 .await?
                 .object),
             None => Err(protocol("the server answered without the object's entry")),
+        }
+    }
+
+    /// The entry a Location header names; `None` when it names something
+    /// else (a content stream: not downloaded).
+    async fn entry_at(&self, location: &str) -> Result<Option<Entry>> {
+        let url = self.url(location, &[])?;
+        let response = self
+            .execute(self.client.get(&url).header(ACCEPT, ACCEPT_XML))
+            .await?;
+        let content_type = header_str(response.headers(), CONTENT_TYPE).unwrap_or_default();
+        if !content_type.contains("xml") {
+            return Ok(None);
+        }
+        match self.xml_of(response).await? {
+            Some(root) if root.is(ATOM, "entry") => Ok(Some(self.entry_of(&root)?)),
+            _ => Ok(None),
         }
     }
 
@@ -550,7 +569,7 @@ impl AtomPubBinding {
         let location =
             header_str(&headers, LOCATION).or_else(|| header_str(&headers, CONTENT_LOCATION));
         if let Some(location) = location {
-            if let Ok(entry) = self.get_entry(&self.url(&location, &[])?).await {
+            if let Ok(Some(entry)) = self.entry_at(&location).await {
                 return Ok(entry.object);
             }
         }
