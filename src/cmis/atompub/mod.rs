@@ -910,7 +910,7 @@ impl Binding for AtomPubBinding {
         unfile: UnfileObjects,
         continue_on_failure: bool,
     ) -> Result<Vec<String>> {
-        let links = match self
+        let href = match self
             .link(folder_id, |l| {
                 l.descendants
                     .as_ref()
@@ -936,7 +936,7 @@ impl Binding for AtomPubBinding {
         ];
         let response = self
             .client
-            .send(self.client.delete(&self.url(&links, &params)?))
+            .send(self.client.delete(&self.url(&href, &params)?))
             .await?;
         self.forget(folder_id);
         if response.status().is_success() {
