@@ -408,7 +408,7 @@ impl AtomPubBinding {
         let mut vars: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         vars.push(("id", id));
         vars.push(("returnVersion", return_version));
-        let url = fill_template(self.template("objectbyid")?, &vars);
+        let url = self.url(&fill_template(self.template("objectbyid")?, &vars), &[])?;
         let entry = self.get_entry(&url).await?;
         if entry.object.id() != id {
             if let Ok(mut cache) = self.links.lock() {
@@ -498,6 +498,33 @@ impl AtomPubBinding {
         match self.xml_of(response).await? {
             Some(root) if root.is(ATOM, "entry") => Ok(Some(self.entry_of(&root)?)),
             _ => Ok(None),
+        }
+    }
+
+    /// The object a create made. The spec has the reply carry its entry;
+    /// where a server sends neither entry nor Location, it is looked up by
+    /// the parent's path and the name.
+    async fn created(
+        &self,
+        response: Response,
+        parent_id: Option<&str>,
+        properties: &Properties,
+    ) -> Result<CmisObject> {
+        match self.object_reply(response, None).await {
+            Err(CmisError::Protocol { message }) => {
+                let (Some(parent), Some(name)) = (parent_id, properties.str(prop::NAME)) else {
+                    return Err(CmisError::Protocol { message });
+                };
+                let options = ReadOptions::default();
+                let folder = self.fetch_object(parent, &options, "").await?.object;
+                let path = match folder.path() {
+                    Some("/") => format!("/{name}"),
+                    Some(p) => format!("{p}/{name}"),
+                    None => return Err(CmisError::Protocol { message }),
+                };
+                self.object_by_path(&path, &options).await
+            }
+            other => other,
         }
     }
 
@@ -651,7 +678,10 @@ impl Binding for AtomPubBinding {
     }
 
     async fn type_definition(&self, type_id: &str) -> Result<TypeDefinition> {
-        let url = fill_template(self.template("typebyid")?, &[("id", type_id)]);
+        let url = self.url(
+            &fill_template(self.template("typebyid")?, &[("id", type_id)]),
+            &[],
+        )?;
         parse::type_definition(&self.get_xml(&url).await?)
     }
 
@@ -682,7 +712,7 @@ impl Binding for AtomPubBinding {
         let params = read_params(options);
         let mut vars: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         vars.push(("path", path));
-        let url = fill_template(self.template("objectbypath")?, &vars);
+        let url = self.url(&fill_template(self.template("objectbypath")?, &vars), &[])?;
         Ok(self.get_entry(&url).await?.object)
     }
 
@@ -769,7 +799,7 @@ impl Binding for AtomPubBinding {
         let response = self
             .execute(self.with_entry(request, properties, content))
             .await?;
-        self.object_reply(response, None).await
+        self.created(response, folder_id, properties).await
     }
 
     async fn create_folder(&self, parent_id: &str, properties: &Properties) -> Result<CmisObject> {
@@ -778,7 +808,7 @@ impl Binding for AtomPubBinding {
         let response = self
             .execute(self.with_entry(request, properties, None))
             .await?;
-        self.object_reply(response, None).await
+        self.created(response, Some(parent_id), properties).await
     }
 
     async fn set_content(
