@@ -1,6 +1,7 @@
 //! The contract suite of `src/cmis/`: the same cases against every target
-//! (a server reached over one binding). Adding a target is one line at the
-//! bottom: `contract_suite!(name, || async_fn_returning_a_target());`.
+//! (a server reached over one binding). Adding a target is one line next to
+//! the others: `contract_suite!(name, || async_fn_returning_a_target());`
+//! (targets are built in `common/mod.rs`).
 //!
 //! Each case works in its own fresh folder under the root, so cases run in
 //! parallel. Where a server deviates from the spec in a documented way,
@@ -60,6 +61,8 @@ macro_rules! contract_suite {
     };
 }
 
+// The targets. A case's test is `<target>::<case>`, e.g.
+// `cargo test --test contract opencmis_browser::ranged_reads`.
 contract_suite!(opencmis_browser, || opencmis("browser"));
 contract_suite!(opencmis_atompub11, || opencmis("atom11"));
 contract_suite!(opencmis_atompub10, || opencmis("atom"));
