@@ -662,6 +662,44 @@ async fn typed_properties(endpoint: &str) {
         .unwrap();
 }
 
+async fn unfiled_documents(endpoint: &str) {
+    let b = binding(endpoint).await;
+    let b = &*b;
+    let folder = scratch_folder(b).await;
+    let doc = b
+        .create_document(
+            None,
+            &named(&unique("unfiled"), "cmis:document"),
+            Some(ContentUpload::from_bytes("u", "text/plain", &b"u"[..])),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(b
+        .parents(doc.id(), &ReadOptions::default())
+        .await
+        .unwrap()
+        .is_empty());
+    b.add_object_to_folder(doc.id(), folder.id(), true)
+        .await
+        .unwrap();
+    let parents = b.parents(doc.id(), &ReadOptions::default()).await.unwrap();
+    assert_eq!(parents.len(), 1);
+    assert_eq!(parents[0].folder.id(), folder.id());
+    // Removed from every folder: unfiled again.
+    b.remove_object_from_folder(doc.id(), None).await.unwrap();
+    assert!(b
+        .parents(doc.id(), &ReadOptions::default())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(read_all(b, doc.id(), None).await.0, b"u");
+    b.delete(doc.id(), true).await.unwrap();
+    b.delete_tree(folder.id(), true, UnfileObjects::Delete, true)
+        .await
+        .unwrap();
+}
+
 macro_rules! endpoint_tests {
     ($($module:ident => $endpoint:literal),*) => {$(
         mod $module {
@@ -683,6 +721,8 @@ macro_rules! endpoint_tests {
             async fn special_names() { super::special_names($endpoint).await }
             #[tokio::test]
             async fn typed_properties() { super::typed_properties($endpoint).await }
+            #[tokio::test]
+            async fn unfiled_documents() { super::unfiled_documents($endpoint).await }
             #[tokio::test]
             async fn errors() { super::errors($endpoint).await }
         }
