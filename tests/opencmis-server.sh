@@ -112,12 +112,14 @@ start() {
     local port
     port=$(free_port)
     echo "$port" >"$PORTFILE"
+    # 9>&-: the server must not inherit the start lock, or every later
+    # start would wait for it as long as the server runs.
     (
         cd "$STATE/base"
         exec java -Xmx2g -Djava.io.tmpdir="$STATE" -jar "$JETTY_HOME/start.jar" \
             jetty.home="$JETTY_HOME" jetty.base="$STATE/base" \
             jetty.http.host=127.0.0.1 jetty.http.port="$port"
-    ) >"$LOG" 2>&1 </dev/null &
+    ) >"$LOG" 2>&1 </dev/null 9>&- &
     pid=$!
     echo "$pid" >"$PIDFILE"
     if ! wait_ready "$pid"; then
