@@ -329,7 +329,7 @@ async fn dispatch(st: St, req: Request) -> Result<Response> {
                 user,
                 base,
             };
-            if req.method() == Method::GET {
+            if req.method() == Method::GET || req.method() == Method::HEAD {
                 // objectId on the repository URL: an object read too (lenient,
                 // some clients do this).
                 if object_level || params.get("objectId").is_some() {
