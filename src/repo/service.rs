@@ -261,11 +261,36 @@ impl Service {
             }
         };
         store.commit(tx)?;
-        Ok(Service {
+        let svc = Service {
             store,
             repo_id,
             root_id,
-        })
+        };
+        svc.remove_orphan_content()?;
+        Ok(svc)
+    }
+
+    /// Content files no record refers to: renamed in by a transaction that
+    /// never committed (a crash between rename and commit). Run at start,
+    /// before any request.
+    fn remove_orphan_content(&self) -> Result<()> {
+        let r = self.read()?;
+        let used: HashSet<String> = r
+            .all_objects()?
+            .into_iter()
+            .filter_map(|o| o.content.map(|c| c.id))
+            .collect();
+        let dir = self.store.content_path("");
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if !used.contains(&name) {
+                    tracing::warn!(file = %name, "removing orphan content file");
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn read(&self) -> Result<Rx> {
@@ -2294,6 +2319,28 @@ mod tests {
         let r = s.read().unwrap();
         assert!(r.obj(&pwc2).unwrap().is_none());
         assert!(s.by_path(&r, &u, "/gone").is_err());
+    }
+
+    #[test]
+    fn orphan_content_is_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Service::open(dir.path()).unwrap();
+        let root = s.root_id.clone();
+        let id = s
+            .create_document(
+                &User::admin(),
+                Some(&root),
+                &props("k"),
+                Some(staged(&s, b"k")),
+                None,
+            )
+            .unwrap();
+        let orphan = s.store.content_path("c999999");
+        std::fs::write(&orphan, b"x").unwrap();
+        drop(s);
+        let s = Service::open(dir.path()).unwrap();
+        assert!(!orphan.exists());
+        assert_eq!(content(&s, &id), b"k");
     }
 
     #[test]
