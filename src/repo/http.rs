@@ -74,10 +74,19 @@ fn json_response(status: StatusCode, v: Value) -> Response {
 }
 
 async fn handle(State(st): State<St>, req: Request) -> Response {
-    match dispatch(st, req).await {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = match dispatch(st, req).await {
         Ok(r) => r,
-        Err(e) => error_response(&e),
-    }
+        Err(e) => {
+            if e.http_status() >= 500 {
+                tracing::warn!(%method, %path, "request failed: {e}");
+            }
+            error_response(&e)
+        }
+    };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+    response
 }
 
 /// Request parameters (query string or form), names case-insensitive.
