@@ -229,8 +229,21 @@ async fn json_shapes_and_selectors() {
         .text("propertyId[0]", "cmis:name")
         .text("propertyValue[0]", "loose")
         .text("succinct", "true");
-    let (s, loose) = c.post(&c.repo_url, form).await;
-    assert_eq!(s, 201, "{loose}");
+    let resp = c
+        .http
+        .post(&c.repo_url)
+        .basic_auth("admin", Some("admin"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let loose: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert!(
+        location.ends_with(&format!("/root?objectId={}", sid(&loose))),
+        "{location}"
+    );
     let (_, parents) = c
         .get(&format!(
             "{}?objectId={}&cmisselector=parents",

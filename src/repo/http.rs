@@ -493,6 +493,7 @@ struct Ctx {
 impl Ctx {
     /// Renders one object fresh from a new snapshot.
     async fn render(&self, id: String, render: Render, status: StatusCode) -> Result<Response> {
+        let created_id = id.clone();
         let svc = self.st.svc.clone();
         let user = self.user.clone();
         let v = blocking(move || {
@@ -504,8 +505,10 @@ impl Ctx {
         let mut resp = json_response(status, v);
         if status == StatusCode::CREATED {
             if let Ok(h) = HeaderValue::from_str(&format!(
-                "{}/browser/{}/root",
-                self.base, self.st.svc.repo_id
+                "{}/browser/{}/root?objectId={}",
+                self.base,
+                self.st.svc.repo_id,
+                percent_encoding::utf8_percent_encode(&created_id, FILENAME_SET)
             )) {
                 resp.headers_mut().insert(header::LOCATION, h);
             }
