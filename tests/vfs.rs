@@ -421,3 +421,54 @@ async fn xattrs_show_and_set_properties() {
         Err(VfsError::NoAttr(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vim_style_backup_rename_save_keeps_identity() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let f = write_file(&vfs, ROOT_INO, "notes.md", b"first").await;
+    vfs.fsync(f).await.unwrap();
+    let series = e
+        .binding
+        .object_by_path("/notes.md", &ReadOptions::default())
+        .await
+        .unwrap()
+        .version_series_id()
+        .unwrap()
+        .to_string();
+    // vim (backupcopy=no): file → file~, write a new file, delete file~.
+    vfs.rename(ROOT_INO, "notes.md", ROOT_INO, "notes.md~", false)
+        .await
+        .unwrap();
+    assert!(vfs.lookup(ROOT_INO, "notes.md").await.is_err());
+    let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"first");
+    vfs.release(fh, f).await.unwrap();
+    let n = write_file(&vfs, ROOT_INO, "notes.md", b"second").await;
+    vfs.unlink(ROOT_INO, "notes.md~").await.unwrap();
+    vfs.fsync(n).await.unwrap();
+    let o = e
+        .binding
+        .object_by_path("/notes.md", &ReadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(o.version_series_id(), Some(series.as_str()));
+    assert_eq!(e.server_content("/notes.md").await.unwrap(), b"second");
+    assert!(e.server_content("/notes.md~").await.is_none());
+    assert!(e.binding.all_versions(o.id()).await.unwrap().len() >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlinked_open_file_stays_usable_and_is_not_uploaded() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let (a, fh) = vfs.create(ROOT_INO, "scratch", 0o600, W).await.unwrap();
+    vfs.write(fh, a.ino, 0, b"abc").await.unwrap();
+    vfs.unlink(ROOT_INO, "scratch").await.unwrap();
+    vfs.write(fh, a.ino, 3, b"def").await.unwrap();
+    assert_eq!(vfs.read(fh, a.ino, 0, 10).await.unwrap(), b"abcdef");
+    vfs.release(fh, a.ino).await.unwrap();
+    wait_uploaded(&vfs).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(e.server_content("/scratch").await.is_none());
+}
