@@ -472,3 +472,89 @@ async fn an_unlinked_open_file_stays_usable_and_is_not_uploaded() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(e.server_content("/scratch").await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_lost_then_back() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = repo::start(RepoConfig {
+        data_dir: data.path().to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        users_file: None,
+    })
+    .await
+    .unwrap();
+    let addr = repo.addr;
+    let binding = cmis::connect(&ConnectOptions {
+        url: repo.service_url(),
+        binding: BindingChoice::Browser,
+        repository: None,
+        http: HttpOptions {
+            auth: Auth::Basic {
+                user: "admin".into(),
+                password: "admin".into(),
+            },
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(5),
+            ..Default::default()
+        },
+    })
+    .await
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(100);
+    cfg.metadata_ttl = Duration::from_millis(200);
+    cfg.request_timeout = Duration::from_secs(3);
+    let vfs = Vfs::new(binding.clone(), cfg).await.unwrap();
+    let f = write_file(&vfs, ROOT_INO, "kept.txt", b"cached bytes").await;
+    vfs.fsync(f).await.unwrap();
+    let d = vfs.mkdir(ROOT_INO, "dir", 0o755).await.unwrap();
+    assert_eq!(vfs.readdir(ROOT_INO).await.unwrap().len(), 2);
+
+    repo.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cached reads and attributes keep working.
+    let a = vfs.getattr(f).await.unwrap();
+    assert_eq!(a.size, 12);
+    let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"cached bytes");
+    vfs.release(fh, f).await.unwrap();
+    assert!(vfs.readdir(ROOT_INO).await.is_ok());
+    // Writes land in the journal.
+    let g = write_file(&vfs, ROOT_INO, "offline.txt", b"written offline").await;
+    // Metadata the cache cannot answer fails with EIO, within the bound.
+    let t = std::time::Instant::now();
+    let err = vfs.readdir(d.ino).await.unwrap_err();
+    assert_eq!(err.errno(), 5, "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(vfs.fsync(g).await.is_err(), "fsync reports the failure");
+
+    // The server comes back on the same address: the upload resumes.
+    let repo = repo::start(RepoConfig {
+        data_dir: data.path().to_path_buf(),
+        listen: addr,
+        users_file: None,
+    })
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        if vfs.pending().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(vfs.pending().is_empty(), "{:?}", vfs.pending());
+    let o = binding
+        .object_by_path("/offline.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    let got = binding
+        .content(o.id(), None)
+        .await
+        .unwrap()
+        .into_bytes()
+        .await
+        .unwrap();
+    assert_eq!(got, b"written offline");
+    repo.shutdown().await;
+}
