@@ -558,3 +558,100 @@ async fn server_lost_then_back() {
     assert_eq!(got, b"written offline");
     repo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_log_invalidates_what_changed() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.metadata_ttl = Duration::from_secs(60);
+    cfg.change_poll = Duration::from_millis(200);
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let f = write_file(&vfs, ROOT_INO, "watched.txt", b"12345").await;
+    vfs.fsync(f).await.unwrap();
+    assert_eq!(vfs.readdir(ROOT_INO).await.unwrap().len(), 1);
+    let o = e
+        .binding
+        .object_by_path("/watched.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    e.binding
+        .set_content(
+            o.id(),
+            ContentUpload::from_bytes("watched.txt", "text/plain", &b"1234567890"[..]),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    let root = e.binding.repository_info().await.unwrap().root_folder_id;
+    e.binding
+        .create_document(
+            Some(&root),
+            &cmisfs::cmis::Properties::new()
+                .with_string(cmisfs::cmis::prop::NAME, "new.txt")
+                .with_id(cmisfs::cmis::prop::OBJECT_TYPE_ID, "cmis:document"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    // Well within the 60 s TTL, the poll makes both changes visible.
+    let mut ok = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let size = vfs.getattr(f).await.unwrap().size;
+        let n = vfs.readdir(ROOT_INO).await.unwrap().len();
+        if size == 10 && n == 2 {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "the change log did not invalidate the caches");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_cache_disk_is_enospc_for_the_writer() {
+    let e = env().await;
+    let small = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(small.path())
+        .status()
+        .unwrap();
+    assert!(st.success(), "mounting a small tmpfs needs root");
+    struct Umount(std::path::PathBuf);
+    impl Drop for Umount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _u = Umount(small.path().to_path_buf());
+    let vfs = e.vfs_in(small.path()).await;
+    let (a, fh) = vfs.create(ROOT_INO, "huge.bin", 0o644, W).await.unwrap();
+    let chunk = vec![1u8; 1 << 20];
+    let mut err = None;
+    for i in 0..8u64 {
+        if let Err(x) = vfs.write(fh, a.ino, i << 20, &chunk).await {
+            err = Some(x);
+            break;
+        }
+    }
+    let err = err.expect("8 MiB do not fit in 4 MiB");
+    assert!(matches!(err, VfsError::NoSpace(_)), "{err}");
+    assert_eq!(err.errno(), 28);
+    // The journal cannot grow either: new files fail the same way.
+    assert!(matches!(
+        vfs.create(ROOT_INO, "more.txt", 0o644, W).await,
+        Err(VfsError::NoSpace(_))
+    ));
+    // Space freed: writing works again, and the partial file was kept.
+    assert!(vfs.getattr(a.ino).await.unwrap().size >= 1 << 20);
+    vfs.release(fh, a.ino).await.unwrap();
+    vfs.unlink(ROOT_INO, "huge.bin").await.unwrap();
+    let ok = write_file(&vfs, ROOT_INO, "small.txt", b"fits").await;
+    vfs.fsync(ok).await.unwrap();
+    assert_eq!(e.server_content("/small.txt").await.unwrap(), b"fits");
+}

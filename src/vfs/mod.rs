@@ -967,8 +967,25 @@ impl Vfs {
     /// Whether the kernel may keep its page cache for this file (the
     /// content did not change since it was cached).
     pub fn keep_cache(&self, ino: Ino) -> bool {
-        let t = self.lock();
-        t.get(ino).is_some_and(|i| i.is_dirty())
+        let mut t = self.lock();
+        let Some(i) = t.get_mut(ino) else {
+            return false;
+        };
+        match (&i.state, &i.object) {
+            (FileState::Clean, Some(o)) => {
+                let tag = version_tag(o);
+                let keep = i.page_cache_tag.as_deref() == Some(tag.as_str());
+                i.page_cache_tag = Some(tag);
+                keep
+            }
+            // Our own bytes: every change went through the kernel. After
+            // the upload the tag is new, so the next open starts afresh.
+            (FileState::Dirty(_) | FileState::LocalOnly(_), _) => {
+                i.page_cache_tag = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub async fn read(
