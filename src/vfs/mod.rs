@@ -160,7 +160,7 @@ pub struct Vfs {
     cfg: VfsConfig,
     table: Mutex<InodeTable>,
     store: StateStore,
-    cache: ContentCache,
+    cache: Arc<ContentCache>,
     dirty_dir: PathBuf,
     handles: Mutex<HashMap<Fh, Handle>>,
     next_fh: AtomicU64,
@@ -271,7 +271,7 @@ impl Vfs {
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         let store = StateStore::open(&cfg.cache_dir.join("state.redb"))
             .map_err(|e| VfsError::Io(e.to_string()))?;
-        let cache = ContentCache::new(&cfg.cache_dir, cfg.cache_size)?;
+        let cache = Arc::new(ContentCache::new(&cfg.cache_dir, cfg.cache_size)?);
         let mut root = inode::blank(
             FileKind::Directory,
             root_obj.id().to_string(),
@@ -844,7 +844,7 @@ impl Vfs {
                 let tag = tag.clone().unwrap_or_default();
                 tokio::time::timeout(
                     self.cfg.request_timeout * 4,
-                    self.cache.copy_full(&*self.binding, oid, &tag, size, &path),
+                    self.cache.copy_full(&self.binding, oid, &tag, size, &path),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
@@ -1053,7 +1053,7 @@ impl Vfs {
                 };
                 let path = tokio::time::timeout(
                     self.cfg.request_timeout,
-                    self.cache.ensure(&*self.binding, &want),
+                    self.cache.ensure(&self.binding, &want),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
@@ -1061,18 +1061,15 @@ impl Vfs {
                 // the download streams ahead of the reader.
                 let next = offset + size as u64;
                 if window >= 4 * MIN_WINDOW && next < len {
-                    let vfs = self.clone();
-                    tokio::spawn(async move {
-                        let want = content::Want {
-                            object_id: &id,
-                            token: &tag,
-                            size: len,
-                            offset: next,
-                            len: window,
-                            readahead: window,
-                        };
-                        let _ = vfs.cache.prefetch(&*vfs.binding, &want).await;
-                    });
+                    let want = content::Want {
+                        object_id: &id,
+                        token: &tag,
+                        size: len,
+                        offset: next,
+                        len: window,
+                        readahead: window,
+                    };
+                    self.cache.prefetch(&self.binding, &want);
                 }
                 let n = (len - offset).min(size as u64) as usize;
                 ContentCache::read_at(&path, offset, n)
