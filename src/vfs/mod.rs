@@ -1090,6 +1090,15 @@ impl Vfs {
                 tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
             waited += 1;
         }
+        let clean = {
+            let t = self.lock();
+            matches!(t.get(ino).map(|i| &i.state), Some(FileState::Clean))
+        };
+        if clean {
+            // Uploaded by an fsync while still open (or written through a
+            // shared mapping): dirty again, from the uploaded content.
+            self.make_dirty(ino, true).await?;
+        }
         let path = {
             let t = self.lock();
             match t.get(ino).map(|i| &i.state) {
