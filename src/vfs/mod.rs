@@ -493,6 +493,9 @@ impl Vfs {
 
     /// Looks `name` up in directory `parent`.
     pub async fn lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        if name.len() > names::NAME_MAX {
+            return Err(VfsError::NameTooLong(name.to_string()));
+        }
         let path = {
             let mut t = self.lock();
             let p = t
