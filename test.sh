@@ -29,8 +29,8 @@ LOGS=$CACHE/test-logs
 VENV=$CACHE/venv
 BIN=$ROOT/target/debug/cmisfs
 # The embedded repository's default account (no --users file).
-REPO_USER=admin
-REPO_PASSWORD=admin
+REPO_USER="admin"
+REPO_PASSWORD="admin"
 
 mkdir -p "$LOGS"
 # Our own OpenCMIS instance, not the machine-wide one other checkouts may
@@ -148,20 +148,21 @@ trap 'exit 143' TERM
 
 APT_UPDATED=no
 apt_install() {
+    local sudo=()
     if [[ $(id -u) != 0 ]]; then
         if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-            SUDO=sudo
+            sudo=(sudo)
         else
             say "missing Debian packages: $*; install them as root: apt-get install $*" >&2
             return 1
         fi
     fi
     if [[ $APT_UPDATED == no ]]; then
-        quietly "$LOGS/apt-update.log" ${SUDO:-} apt-get update -q
+        quietly "$LOGS/apt-update.log" "${sudo[@]}" apt-get update -q
         APT_UPDATED=yes
     fi
     say "installing: $*"
-    quietly "$LOGS/apt-install.log" ${SUDO:-} env DEBIAN_FRONTEND=noninteractive \
+    quietly "$LOGS/apt-install.log" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends "$@"
 }
 
