@@ -174,6 +174,7 @@ setup_system() {
     command -v fusermount3 >/dev/null || missing+=(fuse3)
     command -v rsync >/dev/null || missing+=(rsync)
     command -v curl >/dev/null || missing+=(curl)
+    command -v openssl >/dev/null || missing+=(openssl)
     command -v unzip >/dev/null || command -v jar >/dev/null || missing+=(unzip)
     command -v python3 >/dev/null || missing+=(python3)
     command -v cmis-client >/dev/null || missing+=(cmis-client)
