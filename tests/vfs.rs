@@ -685,3 +685,48 @@ async fn a_document_checked_out_by_someone_else_is_read_only() {
     let fh = vfs.open(f, W).await.unwrap();
     vfs.release(fh, f).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_random_and_sequential_reads_match() {
+    let e = env().await;
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i * 31 % 247) as u8).collect();
+    {
+        let vfs = e.vfs().await;
+        let f = write_file(&vfs, ROOT_INO, "big.bin", &data).await;
+        vfs.fsync(f).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let cache = tempfile::tempdir().unwrap();
+    let vfs = e.vfs_in(cache.path()).await;
+    let f = vfs.lookup(ROOT_INO, "big.bin").await.unwrap().ino;
+    let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+    // Far jumps first (each starts its own download), then concurrent
+    // readers, then a sequential pass.
+    let mut seed = 12345u64;
+    for _ in 0..40 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let off = (seed >> 33) % (data.len() as u64 - 1);
+        let len = 1 + (seed >> 13) % 200_000;
+        let got = vfs.read(fh, f, off, len as u32).await.unwrap();
+        let end = (off + len).min(data.len() as u64) as usize;
+        assert_eq!(got, &data[off as usize..end], "at {off}");
+    }
+    let mut tasks = Vec::new();
+    for k in 0..4u64 {
+        let vfs = vfs.clone();
+        let data = data.clone();
+        tasks.push(tokio::spawn(async move {
+            let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+            let mut off = k * 1_000_000;
+            while off < data.len() as u64 {
+                let got = vfs.read(fh, f, off, 131072).await.unwrap();
+                let end = (off as usize + 131072).min(data.len());
+                assert_eq!(got, &data[off as usize..end]);
+                off += 131072;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

@@ -77,8 +77,9 @@ struct Entry {
     path: PathBuf,
     ranges: Ranges,
     last_used: Instant,
-    /// Held while downloading into this entry.
-    lock: Arc<tokio::sync::Mutex<()>>,
+    /// Ranges being downloaded now (several at once: a far jump starts
+    /// its own download instead of waiting for the running one).
+    inflight: Vec<(u64, u64)>,
     /// Signalled whenever downloaded bytes arrive.
     progress: Arc<tokio::sync::Notify>,
     /// The last background download's failure, for the waiting reader.
@@ -142,25 +143,18 @@ impl ContentCache {
     }
 
     #[allow(clippy::type_complexity)]
-    fn entry(
-        &self,
-        key: &str,
-    ) -> (
-        PathBuf,
-        Arc<tokio::sync::Mutex<()>>,
-        Arc<tokio::sync::Notify>,
-    ) {
+    fn entry(&self, key: &str) -> (PathBuf, Arc<tokio::sync::Notify>) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let e = map.entry(key.to_string()).or_insert_with(|| Entry {
             path: self.dir.join(file_name(key)),
             ranges: Ranges::default(),
             last_used: Instant::now(),
-            lock: Arc::new(tokio::sync::Mutex::new(())),
+            inflight: Vec::new(),
             progress: Arc::new(tokio::sync::Notify::new()),
             error: None,
         });
         e.last_used = Instant::now();
-        (e.path.clone(), e.lock.clone(), e.progress.clone())
+        (e.path.clone(), e.progress.clone())
     }
 
     fn missing(&self, key: &str, start: u64, end: u64) -> Vec<(u64, u64)> {
@@ -190,7 +184,7 @@ impl ContentCache {
         want: &Want<'_>,
     ) -> VfsResult<PathBuf> {
         let key = entry_key(want.object_id, want.token);
-        let (path, _, progress) = self.entry(&key);
+        let (path, progress) = self.entry(&key);
         let end = want.offset.saturating_add(want.len).min(want.size);
         let mut failures = 0;
         loop {
@@ -218,15 +212,29 @@ impl ContentCache {
     }
 
     fn start_download(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>, key: &str) {
-        let (path, lock, progress) = self.entry(key);
-        let Ok(guard) = lock.try_lock_owned() else {
-            return;
-        };
+        let (path, progress) = self.entry(key);
         let fetch_end = want
             .offset
             .saturating_add(want.len.max(want.readahead))
             .min(want.size);
-        let holes = self.missing(key, want.offset, fetch_end);
+        let holes: Vec<(u64, u64)> = {
+            let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(e) = map.get_mut(key) else {
+                return;
+            };
+            let mut busy = Ranges::default();
+            for &(s, t) in &e.inflight {
+                busy.add(s, t);
+            }
+            let holes: Vec<(u64, u64)> = e
+                .ranges
+                .missing(want.offset, fetch_end)
+                .into_iter()
+                .flat_map(|(s, t)| busy.missing(s, t))
+                .collect();
+            e.inflight.extend(holes.iter().copied());
+            holes
+        };
         if holes.is_empty() {
             return;
         }
@@ -240,7 +248,7 @@ impl ContentCache {
                     .write(true)
                     .open(&path)
                     .map_err(|e| io_err("cannot open a cache file", e))?;
-                for (s, e) in holes {
+                for &(s, e) in &holes {
                     cache
                         .fetch(&*binding, &object_id, &file, &key, s, e)
                         .await?;
@@ -248,10 +256,17 @@ impl ContentCache {
                 Ok::<(), VfsError>(())
             }
             .await;
-            drop(guard);
-            if let Err(e) = r {
+            {
+                let mut map = cache.entries.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(e) = map.get_mut(&key) {
+                    e.inflight.retain(|h| !holes.contains(h));
+                    if let Err(err) = &r {
+                        e.error = Some(err.clone());
+                    }
+                }
+            }
+            if let Err(e) = &r {
                 tracing::debug!("download of {object_id} failed: {e}");
-                cache.set_error(&key, e);
             }
             progress.notify_waiters();
             cache.evict();
@@ -261,13 +276,6 @@ impl ContentCache {
     fn take_error(&self, key: &str) -> Option<VfsError> {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         map.get_mut(key).and_then(|e| e.error.take())
-    }
-
-    fn set_error(&self, key: &str, err: VfsError) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = map.get_mut(key) {
-            e.error = Some(err);
-        }
     }
 
     async fn fetch(
@@ -398,7 +406,7 @@ impl ContentCache {
                 path,
                 ranges,
                 last_used: Instant::now(),
-                lock: Arc::new(tokio::sync::Mutex::new(())),
+                inflight: Vec::new(),
                 progress: Arc::new(tokio::sync::Notify::new()),
                 error: None,
             },
@@ -428,7 +436,7 @@ impl ContentCache {
             if used <= self.limit {
                 break;
             }
-            let busy = map.get(&key).is_some_and(|e| e.lock.try_lock().is_err());
+            let busy = map.get(&key).is_some_and(|e| !e.inflight.is_empty());
             if busy {
                 continue;
             }
