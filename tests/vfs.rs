@@ -730,3 +730,84 @@ async fn cold_random_and_sequential_reads_match() {
         t.await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_survive_a_flaky_server() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = repo::start_with_faults(
+        RepoConfig {
+            data_dir: data.path().to_path_buf(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            users_file: None,
+        },
+        repo::FaultConfig {
+            latency_ms: 2,
+            error_rate: 0.1,
+            error_status: 503,
+            drop_rate: 0.1,
+            drop_after_bytes: 1024,
+        },
+    )
+    .await
+    .unwrap();
+    let mut binding = None;
+    for _ in 0..20 {
+        if let Ok(b) = cmis::connect(&ConnectOptions {
+            url: repo.service_url(),
+            binding: BindingChoice::Browser,
+            repository: None,
+            http: HttpOptions {
+                auth: Auth::Basic {
+                    user: "admin".into(),
+                    password: "admin".into(),
+                },
+                connect_timeout: Duration::from_secs(5),
+                timeout: Duration::from_secs(30),
+                ..Default::default()
+            },
+        })
+        .await
+        {
+            binding = Some(b);
+            break;
+        }
+    }
+    let binding = binding.expect("connect through the faults");
+    let contents: Vec<Vec<u8>> = (0..30u32)
+        .map(|i| (0..(i * 7919 % 50_000)).map(|j| (i + j) as u8).collect())
+        .collect();
+    let new_vfs = |dir: std::path::PathBuf| {
+        let binding = binding.clone();
+        async move {
+            let mut cfg = VfsConfig::new(dir);
+            cfg.write_back_delay = Duration::from_millis(50);
+            for _ in 0..20 {
+                if let Ok(v) = Vfs::new(binding.clone(), cfg.clone()).await {
+                    return v;
+                }
+            }
+            panic!("no VFS through the faults");
+        }
+    };
+    let c1 = tempfile::tempdir().unwrap();
+    {
+        let vfs = new_vfs(c1.path().to_path_buf()).await;
+        let d = vfs.mkdir(ROOT_INO, "in", 0o755).await.unwrap();
+        for (i, c) in contents.iter().enumerate() {
+            write_file(&vfs, d.ino, &format!("f{i}.bin"), c).await;
+        }
+        let left = vfs.shutdown(Some(Duration::from_secs(60))).await;
+        assert!(left.is_empty(), "{left:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let c2 = tempfile::tempdir().unwrap();
+    let vfs = new_vfs(c2.path().to_path_buf()).await;
+    let d = vfs.lookup(ROOT_INO, "in").await.unwrap().ino;
+    assert_eq!(vfs.readdir(d).await.unwrap().len(), contents.len());
+    for (i, c) in contents.iter().enumerate() {
+        let f = vfs.lookup(d, &format!("f{i}.bin")).await.unwrap().ino;
+        let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+        let got = vfs.read(fh, f, 0, 100_000).await.unwrap();
+        assert_eq!(&got, c, "f{i}.bin");
+    }
+}

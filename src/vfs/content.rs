@@ -193,10 +193,13 @@ impl ContentCache {
                 return Ok(path);
             }
             if let Some(e) = self.take_error(&key) {
+                // A broken download is retried (the caller bounds the
+                // wait); an answer such as "not found" is final.
                 failures += 1;
-                if failures >= 3 {
+                if !matches!(e, VfsError::Io(_) | VfsError::TimedOut(_)) || failures > 50 {
                     return Err(e);
                 }
+                tokio::time::sleep(Duration::from_millis(20 * failures.min(10))).await;
             }
             self.start_download(binding, want, &key);
             let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;

@@ -229,10 +229,26 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     m(&p, &n)
 }
 
-fn read_opts() -> ReadOptions {
-    ReadOptions {
-        filter: None,
-        include_allowable_actions: true,
+/// Reads with allowable actions (mode bits come from them).
+const READ_OPTS: ReadOptions = ReadOptions {
+    filter: None,
+    include_allowable_actions: true,
+};
+const PLAIN_READ: ReadOptions = ReadOptions {
+    filter: None,
+    include_allowable_actions: false,
+};
+
+/// Failures worth retrying: the server or the connection, not the request.
+fn transient(e: &CmisError) -> bool {
+    match e {
+        CmisError::Runtime(_)
+        | CmisError::Transport { .. }
+        | CmisError::Connect { .. }
+        | CmisError::Timeout { .. }
+        | CmisError::Protocol { .. } => true,
+        CmisError::Http { status, .. } => *status >= 500,
+        _ => false,
     }
 }
 
@@ -255,7 +271,7 @@ impl Vfs {
             .map_err(|_| VfsError::Io("the server did not answer".into()))??;
         let root_obj = tokio::time::timeout(
             cfg.request_timeout,
-            binding.object(&info.root_folder_id, &read_opts()),
+            binding.object(&info.root_folder_id, &READ_OPTS),
         )
         .await
         .map_err(|_| VfsError::Io("the server did not answer".into()))??;
@@ -346,16 +362,44 @@ impl Vfs {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn meta<T>(
-        &self,
-        fut: impl std::future::Future<Output = Result<T, CmisError>>,
-    ) -> VfsResult<T> {
-        match tokio::time::timeout(self.cfg.request_timeout, fut).await {
-            Ok(r) => r.map_err(VfsError::from),
-            Err(_) => Err(VfsError::Io(format!(
-                "the server did not answer within {:?}",
-                self.cfg.request_timeout
-            ))),
+    /// One request a caller waits for: retried while the failure looks
+    /// transient (server error, broken connection, refused connection),
+    /// within `request_timeout` in all; then EIO.
+    async fn meta<T, F>(&self, call: impl Fn() -> F) -> VfsResult<T>
+    where
+        F: std::future::Future<Output = Result<T, CmisError>>,
+    {
+        let start = Instant::now();
+        let deadline = start + self.cfg.request_timeout;
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, call()).await {
+                Ok(Ok(v)) => return Ok(v),
+                // Retries are brief: a flaky server gets a few seconds, an
+                // unreachable one one second (then cached data or EIO).
+                Ok(Err(e))
+                    if transient(&e)
+                        && Instant::now() + delay < deadline
+                        && start.elapsed()
+                            < if matches!(e, CmisError::Connect { .. }) {
+                                Duration::from_secs(1)
+                            } else {
+                                Duration::from_secs(5)
+                            } =>
+                {
+                    tracing::debug!("retrying after a transient failure: {e}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(1));
+                }
+                Ok(Err(e)) => return Err(VfsError::from(e)),
+                Err(_) => {
+                    return Err(VfsError::Io(format!(
+                        "the server did not answer within {:?}",
+                        self.cfg.request_timeout
+                    )))
+                }
+            }
         }
     }
 
@@ -524,7 +568,7 @@ impl Vfs {
             }
         };
         match self
-            .meta(self.binding.object_by_path(&path, &read_opts()))
+            .meta(|| self.binding.object_by_path(&path, &READ_OPTS))
             .await
         {
             Ok(obj) if obj.is_folder() || obj.is_document() => {
@@ -571,7 +615,7 @@ impl Vfs {
                 None => return Ok(i.attr(self.cfg.uid, self.cfg.gid)),
             }
         };
-        match self.meta(self.binding.object(&id, &read_opts())).await {
+        match self.meta(|| self.binding.object(&id, &READ_OPTS)).await {
             Ok(obj) => {
                 let mut t = self.lock();
                 if let Some(i) = t.get_mut(ino) {
@@ -641,16 +685,14 @@ impl Vfs {
         let mut objects = Vec::new();
         let mut skip = 0u64;
         loop {
+            let options = ChildrenOptions {
+                read: READ_OPTS,
+                max_items: Some(1000),
+                skip_count: skip,
+                order_by: None,
+            };
             let page = self
-                .meta(self.binding.children(
-                    folder_id,
-                    &ChildrenOptions {
-                        read: read_opts(),
-                        max_items: Some(1000),
-                        skip_count: skip,
-                        order_by: None,
-                    },
-                ))
+                .meta(|| self.binding.children(folder_id, &options))
                 .await?;
             let n = page.objects.len() as u64;
             objects.extend(
@@ -1307,7 +1349,7 @@ impl Vfs {
                 Err(_) => return false,
             }
         };
-        self.meta(self.binding.object_by_path(&path, &ReadOptions::default()))
+        self.meta(|| self.binding.object_by_path(&path, &PLAIN_READ))
             .await
             .is_ok()
     }
@@ -1334,7 +1376,7 @@ impl Vfs {
             .with_string(prop::NAME, cmis.clone())
             .with_id(prop::OBJECT_TYPE_ID, "cmis:folder");
         let obj = match self
-            .meta(self.binding.create_folder(&parent_id, &props))
+            .meta(|| self.binding.create_folder(&parent_id, &props))
             .await
         {
             Ok(o) => o,
@@ -1425,7 +1467,7 @@ impl Vfs {
         let mut last_link = true;
         if let Some(oid) = &object_id {
             let multi = if self.info.capabilities.multifiling {
-                self.meta(self.binding.parents(oid, &ReadOptions::default()))
+                self.meta(|| self.binding.parents(oid, &PLAIN_READ))
                     .await
                     .map(|p| p.len())
                     .unwrap_or(1)
@@ -1434,13 +1476,13 @@ impl Vfs {
             };
             if multi > 1 {
                 last_link = false;
-                self.meta(
+                self.meta(|| {
                     self.binding
-                        .remove_object_from_folder(oid, Some(&parent_id)),
-                )
+                        .remove_object_from_folder(oid, Some(&parent_id))
+                })
                 .await?;
             } else {
-                match self.meta(self.binding.delete(oid, true)).await {
+                match self.meta(|| self.binding.delete(oid, true)).await {
                     Ok(()) | Err(VfsError::NotFound(_)) => {}
                     Err(e) => return Err(e),
                 }
@@ -1501,7 +1543,7 @@ impl Vfs {
             let t = self.lock();
             Self::folder_id(&t, ino)?
         };
-        match self.meta(self.binding.delete(&id, true)).await {
+        match self.meta(|| self.binding.delete(&id, true)).await {
             Ok(()) | Err(VfsError::NotFound(_)) => {}
             Err(VfsError::Io(m)) if m.to_lowercase().contains("constraint") => {
                 return Err(VfsError::NotEmpty(name.to_string()))
@@ -1681,7 +1723,7 @@ impl Vfs {
             let mut id = o.id().to_string();
             if parent_id != new_parent_id {
                 let moved = self
-                    .meta(self.binding.move_object(&id, &new_parent_id, &parent_id))
+                    .meta(|| self.binding.move_object(&id, &new_parent_id, &parent_id))
                     .await
                     .map_err(|e| self.name_error(e, new_cmis))?;
                 id = moved.id().to_string();
@@ -1693,14 +1735,14 @@ impl Vfs {
                     .as_ref()
                     .and_then(|o| o.change_token().map(str::to_string));
                 let r = match self
-                    .meta(
+                    .meta(|| {
                         self.binding
-                            .update_properties(&id, &props, token.as_deref()),
-                    )
+                            .update_properties(&id, &props, token.as_deref())
+                    })
                     .await
                 {
                     Err(VfsError::Io(m)) if m.contains("conflict") => {
-                        self.meta(self.binding.update_properties(&id, &props, None))
+                        self.meta(|| self.binding.update_properties(&id, &props, None))
                             .await
                     }
                     r => r,
@@ -1983,7 +2025,7 @@ impl Vfs {
         }
         if let Some(tmp) = temp_object {
             if Some(tmp.as_str()) != record.object_id.as_deref() {
-                match self.meta(self.binding.delete(&tmp, true)).await {
+                match self.meta(|| self.binding.delete(&tmp, true)).await {
                     Ok(()) | Err(VfsError::NotFound(_)) => {}
                     Err(e) => tracing::warn!(
                         "could not delete the uploaded temp file '{name}' on the server: {e}"
@@ -2037,13 +2079,15 @@ impl Vfs {
             )
         };
         match self
-            .meta(self.binding.add_object_to_folder(
-                &oid,
-                &folder,
-                // Servers without version-specific filing file the whole
-                // series (OpenCMIS refuses allVersions=false).
-                !self.info.capabilities.version_specific_filing,
-            ))
+            .meta(|| {
+                self.binding.add_object_to_folder(
+                    &oid,
+                    &folder,
+                    // Servers without version-specific filing file the whole
+                    // series (OpenCMIS refuses allVersions=false).
+                    !self.info.capabilities.version_specific_filing,
+                )
+            })
             .await
         {
             Ok(()) => {}
@@ -2191,7 +2235,7 @@ impl Vfs {
         {
             return Ok(t.clone());
         }
-        let def = self.meta(self.binding.type_definition(type_id)).await?;
+        let def = self.meta(|| self.binding.type_definition(type_id)).await?;
         self.types
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -2248,10 +2292,10 @@ impl Vfs {
         let mut props = Properties::new();
         props.set(prop_id, v);
         let obj = self
-            .meta(
+            .meta(|| {
                 self.binding
-                    .update_properties(&oid, &props, token.as_deref()),
-            )
+                    .update_properties(&oid, &props, token.as_deref())
+            })
             .await?;
         let mut t = self.lock();
         if let Some(i) = t.get_mut(ino) {
@@ -2397,17 +2441,17 @@ fn spawn_change_poll(vfs: Arc<Vfs>) {
                 return;
             }
             if token.is_none() {
-                match vfs.meta(vfs.binding.repository_info()).await {
+                match vfs.meta(|| vfs.binding.repository_info()).await {
                     Ok(i) => token = i.latest_change_log_token,
                     Err(_) => continue,
                 }
                 continue;
             }
             match vfs
-                .meta(
+                .meta(|| {
                     vfs.binding
-                        .content_changes(token.as_deref(), false, Some(1000)),
-                )
+                        .content_changes(token.as_deref(), false, Some(1000))
+                })
                 .await
             {
                 Ok(ch) => {
