@@ -298,6 +298,16 @@ impl Vfs {
         let table = InodeTable::new(root);
         let records = store.records().map_err(|e| VfsError::Io(e.to_string()))?;
         let next_journal = store.next_id().map_err(|e| VfsError::Io(e.to_string()))?;
+        // Files of the last run that no record names (local-only files,
+        // leftovers of a crash between upload and cleanup) are garbage.
+        if let Ok(dir) = std::fs::read_dir(&dirty_dir) {
+            let keep: HashSet<PathBuf> = records.iter().map(|r| r.path.clone()).collect();
+            for entry in dir.flatten() {
+                if !keep.contains(&entry.path()) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         let vfs = Arc::new(Vfs {
             binding,
             info,
