@@ -215,6 +215,16 @@ async fn mv_link_and_unlink() {
     assert_eq!(l.ino, f);
     assert_eq!(l.nlink, 2);
     assert!(e.server_content("/a/g.txt").await.is_some());
+    // A fresh mount asks the server how many folders hold it.
+    {
+        let c = tempfile::tempdir().unwrap();
+        let v2 = e.vfs_in(c.path()).await;
+        let a2 = v2.lookup(ROOT_INO, "a").await.unwrap().ino;
+        assert_eq!(v2.lookup(a2, "g.txt").await.unwrap().nlink, 2);
+        // A directory's nlink counts its subdirectories.
+        v2.readdir(ROOT_INO).await.unwrap();
+        assert_eq!(v2.getattr(ROOT_INO).await.unwrap().nlink, 4);
+    }
     // Unlink one name: removeObjectFromFolder; the other stays.
     vfs.unlink(b.ino, "g.txt").await.unwrap();
     assert!(e.server_content("/b/g.txt").await.is_none());

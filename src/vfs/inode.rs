@@ -87,6 +87,11 @@ pub struct Inode {
     pub last_error: Option<String>,
     /// Failed uploads so far (backoff).
     pub attempts: u32,
+    /// An atime the user set (else atime = mtime).
+    pub atime: Option<SystemTime>,
+    /// Folders the server files this document in, when asked (lookups
+    /// outside a listing ask, where the repository multi-files).
+    pub server_links: u32,
     /// The content version the kernel's page cache holds (keep_cache).
     pub page_cache_tag: Option<String>,
     /// Unlinked while open: never uploaded again.
@@ -98,6 +103,18 @@ pub struct Inode {
 }
 
 impl Inode {
+    /// A local change of the inode's metadata (ctime = now).
+    pub fn touch_ctime(&mut self) {
+        self.ctime = SystemTime::now();
+    }
+
+    /// A local change of the content or of a directory's entries.
+    pub fn touch_mtime(&mut self) {
+        let now = SystemTime::now();
+        self.mtime = now;
+        self.ctime = now;
+    }
+
     pub fn object_id(&self) -> Option<&str> {
         self.object
             .as_ref()
@@ -113,7 +130,7 @@ impl Inode {
         match self.kind {
             FileKind::Directory => 2,
             FileKind::RegularFile if self.unlinked => 0,
-            FileKind::RegularFile => (self.parents.len() as u32).max(1),
+            FileKind::RegularFile => (self.parents.len() as u32).max(self.server_links).max(1),
         }
     }
 
@@ -126,7 +143,7 @@ impl Inode {
             ino: self.ino,
             kind: self.kind,
             size: self.size,
-            atime: self.mtime,
+            atime: self.atime.unwrap_or(self.mtime),
             mtime: self.mtime,
             ctime: self.ctime,
             crtime: self.crtime,
@@ -254,6 +271,8 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         last_error: None,
         attempts: 0,
         page_cache_tag: None,
+        atime: None,
+        server_links: 0,
         unlinked: false,
         listing: None,
         io_lock: Arc::new(tokio::sync::Mutex::new(())),

@@ -56,6 +56,8 @@ pub struct ObjectState {
     pub token: String,
     pub mtime_ns: Option<i64>,
     pub mode: Option<u32>,
+    #[serde(default)]
+    pub atime_ns: Option<i64>,
 }
 
 /// The redb database. After an I/O error (a full disk) redb refuses every
@@ -227,6 +229,7 @@ mod tests {
             token: "7".into(),
             mtime_ns: Some(42),
             mode: Some(0o600),
+            atime_ns: None,
         };
         s.put_state("series1", &st).unwrap();
         assert_eq!(s.state("series1", "7"), Some(st));

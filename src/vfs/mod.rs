@@ -437,7 +437,14 @@ impl Vfs {
                 .unwrap_or(i.mtime);
         }
         if let Some(d) = obj.last_modification_date() {
-            i.ctime = d.into();
+            let server: SystemTime = d.into();
+            // Keep a newer local ctime (chmod, utimens, rename...).
+            if server > i.ctime || state.is_none() {
+                i.ctime = server;
+            }
+        }
+        if let Some(a) = state.as_ref().and_then(|s| s.atime_ns) {
+            i.atime = Some(from_ns(a));
         }
         if let Some(d) = obj.creation_date() {
             i.crtime = d.into();
@@ -493,8 +500,32 @@ impl Vfs {
 
     fn attr_of(&self, t: &InodeTable, ino: Ino) -> VfsResult<Attr> {
         t.get(ino)
-            .map(|i| i.attr(self.cfg.uid, self.cfg.gid))
+            .map(|i| self.full_attr(t, i))
             .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))
+    }
+
+    /// An inode's attributes; a directory's nlink counts its
+    /// subdirectories (2 + n) where we have its listing.
+    fn full_attr(&self, t: &InodeTable, i: &Inode) -> Attr {
+        let mut a = i.attr(self.cfg.uid, self.cfg.gid);
+        if i.kind == FileKind::Directory {
+            if let Some(l) = &i.listing {
+                let subdirs = l
+                    .entries
+                    .values()
+                    .filter(|c| t.get(**c).is_some_and(|x| x.kind == FileKind::Directory))
+                    .count() as u32;
+                a.nlink = 2 + subdirs;
+            }
+        }
+        a
+    }
+
+    /// Our own change of a directory's entries: its mtime and ctime.
+    fn touch_dir(t: &mut InodeTable, dir: Ino) {
+        if let Some(d) = t.get_mut(dir) {
+            d.touch_mtime();
+        }
     }
 
     /// The object id of a folder inode.
@@ -582,8 +613,22 @@ impl Vfs {
             .await
         {
             Ok(obj) if obj.is_folder() || obj.is_document() => {
+                // Where documents can be multi-filed, a lookup outside a
+                // listing also asks how many folders hold it (nlink).
+                let links = if obj.is_document() && self.info.capabilities.multifiling {
+                    let id = obj.id().to_string();
+                    self.meta(|| self.binding.parents(&id, &PLAIN_READ))
+                        .await
+                        .map(|p| p.len() as u32)
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
                 let mut t = self.lock();
                 let ino = self.upsert(&mut t, parent, name.to_string(), obj);
+                if let Some(i) = t.get_mut(ino) {
+                    i.server_links = links;
+                }
                 if let Some(p) = t.get_mut(parent) {
                     p.listing
                         .get_or_insert_with(Listing::partial)
@@ -618,11 +663,11 @@ impl Vfs {
                 || i.attr_expires > Instant::now()
                 || i.unlinked
             {
-                return Ok(i.attr(self.cfg.uid, self.cfg.gid));
+                return Ok(self.full_attr(&t, i));
             }
             match i.object_id() {
                 Some(id) => id.to_string(),
-                None => return Ok(i.attr(self.cfg.uid, self.cfg.gid)),
+                None => return Ok(self.full_attr(&t, i)),
             }
         };
         match self.meta(|| self.binding.object(&id, &READ_OPTS)).await {
@@ -772,7 +817,7 @@ impl Vfs {
             .filter_map(|(name, &c)| {
                 t.get(c).map(|i| DirEntry {
                     name: name.clone(),
-                    attr: i.attr(self.cfg.uid, self.cfg.gid),
+                    attr: self.full_attr(t, i),
                 })
             })
             .collect()
@@ -809,7 +854,7 @@ impl Vfs {
             let mut t = self.lock();
             if let Some(i) = t.get_mut(ino) {
                 i.size = size;
-                i.mtime = SystemTime::now();
+                i.touch_mtime();
                 i.user_mtime = None;
                 if let FileState::Dirty(d) = &mut i.state {
                     d.generation += 1;
@@ -820,14 +865,18 @@ impl Vfs {
             }
             self.wake.notify_one();
         }
-        if set.mtime.is_some() || set.mode.is_some() {
+        if set.mtime.is_some() || set.mode.is_some() || set.atime.is_some() {
             let mut t = self.lock();
             let i = t
                 .get_mut(ino)
                 .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            i.touch_ctime();
             if let Some(m) = set.mtime {
                 i.mtime = m;
                 i.user_mtime = Some(m);
+            }
+            if let Some(a) = set.atime {
+                i.atime = Some(a);
             }
             if let Some(mode) = set.mode {
                 i.perm = (mode & 0o7777) as u16;
@@ -837,6 +886,7 @@ impl Vfs {
                 if let Some(obj) = &i.object {
                     let st = ObjectState {
                         token: version_tag(obj),
+                        atime_ns: i.atime.map(now_ns),
                         mtime_ns: i.user_mtime.map(now_ns).or_else(|| {
                             self.store
                                 .state(&i.key, &version_tag(obj))
@@ -995,7 +1045,7 @@ impl Vfs {
                 let mut t = self.lock();
                 if let Some(i) = t.get_mut(ino) {
                     i.size = 0;
-                    i.mtime = SystemTime::now();
+                    i.touch_mtime();
                     i.user_mtime = None;
                     if let FileState::Dirty(d) = &mut i.state {
                         d.generation += 1;
@@ -1180,7 +1230,7 @@ impl Vfs {
                 self.dirty_bytes.fetch_add(end - i.size, Ordering::Relaxed);
                 i.size = end;
             }
-            i.mtime = SystemTime::now();
+            i.touch_mtime();
             i.user_mtime = None;
             if let FileState::Dirty(d) = &mut i.state {
                 d.generation += 1;
@@ -1330,6 +1380,7 @@ impl Vfs {
                 .get_or_insert_with(Listing::partial)
                 .insert(name.to_string(), ino);
         }
+        Self::touch_dir(&mut t, parent);
         let attr = self.attr_of(&t, ino)?;
         drop(t);
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
@@ -1410,6 +1461,7 @@ impl Vfs {
                         &i.key,
                         &ObjectState {
                             token: version_tag(o),
+                            atime_ns: None,
                             mtime_ns: None,
                             mode: i.user_mode,
                         },
@@ -1422,6 +1474,7 @@ impl Vfs {
                 .get_or_insert_with(Listing::partial)
                 .insert(name.to_string(), ino);
         }
+        Self::touch_dir(&mut t, parent);
         self.attr_of(&t, ino)
     }
 
@@ -1504,8 +1557,13 @@ impl Vfs {
                 l.remove(name);
             }
         }
+        Self::touch_dir(&mut t, parent);
+        if let Some(i) = t.get_mut(ino) {
+            i.touch_ctime();
+        }
         if let Some(i) = t.get_mut(ino) {
             i.parents.remove(&parent);
+            i.server_links = i.server_links.saturating_sub(1);
             if last_link {
                 if i.writers > 0 {
                     // Still open: the data stays readable and writable
@@ -1564,6 +1622,7 @@ impl Vfs {
         if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
             l.remove(name);
         }
+        Self::touch_dir(&mut t, parent);
         if let Some(i) = t.get_mut(ino) {
             i.unlinked = true;
             i.object = None;
@@ -1789,6 +1848,11 @@ impl Vfs {
             p.listing
                 .get_or_insert_with(Listing::partial)
                 .insert(new_name.to_string(), ino);
+        }
+        Self::touch_dir(&mut t, parent);
+        Self::touch_dir(&mut t, new_parent);
+        if let Some(i) = t.get_mut(ino) {
+            i.touch_ctime();
         }
         let mut record = None;
         let now_uploadable = !self.is_local_only(new_name);
@@ -2110,12 +2174,18 @@ impl Vfs {
         let mut t = self.lock();
         if let Some(i) = t.get_mut(ino) {
             i.parents.insert(new_parent);
-            i.attr_expires = Instant::now();
+            if i.server_links > 0 {
+                i.server_links += 1;
+            }
         }
         if let Some(p) = t.get_mut(new_parent) {
             p.listing
                 .get_or_insert_with(Listing::partial)
                 .insert(new_name.to_string(), ino);
+        }
+        Self::touch_dir(&mut t, new_parent);
+        if let Some(i) = t.get_mut(ino) {
+            i.touch_ctime();
         }
         self.attr_of(&t, ino)
     }

@@ -359,6 +359,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             if mtime.is_some() || mode.is_some() {
                 let st = ObjectState {
                     token: tag,
+                    atime_ns: None,
                     mtime_ns: mtime.map(super::now_ns),
                     mode,
                 };
@@ -516,6 +517,7 @@ async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
                     &key,
                     &ObjectState {
                         token: version_tag(&up.object),
+                        atime_ns: None,
                         mtime_ns: Some(m),
                         mode: None,
                     },
