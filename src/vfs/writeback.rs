@@ -306,6 +306,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             let size = i.size;
             let mtime = i.user_mtime;
             let mode = i.user_mode;
+            let atime = i.atime;
             i.attempts = 0;
             i.last_error = None;
             if up.conflict_copy.is_some() {
@@ -356,10 +357,10 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             if was_key != key {
                 vfs.lock().rekey(ino, key.clone());
             }
-            if mtime.is_some() || mode.is_some() {
+            if mtime.is_some() || mode.is_some() || atime.is_some() {
                 let st = ObjectState {
                     token: tag,
-                    atime_ns: None,
+                    atime_ns: atime.map(super::now_ns),
                     mtime_ns: mtime.map(super::now_ns),
                     mode,
                 };
