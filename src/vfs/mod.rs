@@ -229,11 +229,21 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     m(&p, &n)
 }
 
+/// The properties the VFS uses (attributes, mode bits, xattrs): asking
+/// for only these keeps listings of large folders small on the wire and in
+/// memory.
+pub const PROPERTY_FILTER: &str = "cmis:objectId,cmis:name,cmis:baseTypeId,cmis:objectTypeId,\
+cmis:versionSeriesId,cmis:changeToken,cmis:contentStreamLength,cmis:contentStreamMimeType,\
+cmis:lastModificationDate,cmis:creationDate,cmis:createdBy,cmis:lastModifiedBy,\
+cmis:versionLabel,cmis:isLatestVersion,cmis:checkinComment,cmis:description,\
+cmis:isVersionSeriesCheckedOut,cmis:versionSeriesCheckedOutBy,cmis:versionSeriesCheckedOutId,\
+cmis:isPrivateWorkingCopy,cmis:path,cmis:parentId";
+
 /// Reads with allowable actions (mode bits come from them).
-const READ_OPTS: ReadOptions = ReadOptions {
-    filter: None,
+static READ_OPTS: std::sync::LazyLock<ReadOptions> = std::sync::LazyLock::new(|| ReadOptions {
+    filter: Some(PROPERTY_FILTER.to_string()),
     include_allowable_actions: true,
-};
+});
 const PLAIN_READ: ReadOptions = ReadOptions {
     filter: None,
     include_allowable_actions: false,
@@ -271,7 +281,7 @@ impl Vfs {
             .map_err(|_| VfsError::Io("the server did not answer".into()))??;
         let root_obj = tokio::time::timeout(
             cfg.request_timeout,
-            binding.object(&info.root_folder_id, &READ_OPTS),
+            binding.object(&info.root_folder_id, &*READ_OPTS),
         )
         .await
         .map_err(|_| VfsError::Io("the server did not answer".into()))??;
@@ -609,7 +619,7 @@ impl Vfs {
             }
         };
         match self
-            .meta(|| self.binding.object_by_path(&path, &READ_OPTS))
+            .meta(|| self.binding.object_by_path(&path, &*READ_OPTS))
             .await
         {
             Ok(obj) if obj.is_folder() || obj.is_document() => {
@@ -670,7 +680,7 @@ impl Vfs {
                 None => return Ok(self.full_attr(&t, i)),
             }
         };
-        match self.meta(|| self.binding.object(&id, &READ_OPTS)).await {
+        match self.meta(|| self.binding.object(&id, &*READ_OPTS)).await {
             Ok(obj) => {
                 let mut t = self.lock();
                 if let Some(i) = t.get_mut(ino) {
@@ -741,7 +751,7 @@ impl Vfs {
         let mut skip = 0u64;
         loop {
             let options = ChildrenOptions {
-                read: READ_OPTS,
+                read: READ_OPTS.clone(),
                 max_items: Some(1000),
                 skip_count: skip,
                 order_by: None,
@@ -807,6 +817,9 @@ impl Vfs {
         let out = self.entries(&t, &listing);
         if let Some(d) = t.get_mut(ino) {
             d.listing = Some(listing);
+            // A sweep of a large folder can outlast the TTL: the folder's
+            // own attributes count as fresh with its listing.
+            d.attr_expires = d.attr_expires.max(Instant::now() + self.cfg.metadata_ttl);
         }
         out
     }
