@@ -281,7 +281,7 @@ impl Vfs {
             .map_err(|_| VfsError::Io("the server did not answer".into()))??;
         let root_obj = tokio::time::timeout(
             cfg.request_timeout,
-            binding.object(&info.root_folder_id, &*READ_OPTS),
+            binding.object(&info.root_folder_id, &READ_OPTS),
         )
         .await
         .map_err(|_| VfsError::Io("the server did not answer".into()))??;
@@ -619,7 +619,7 @@ impl Vfs {
             }
         };
         match self
-            .meta(|| self.binding.object_by_path(&path, &*READ_OPTS))
+            .meta(|| self.binding.object_by_path(&path, &READ_OPTS))
             .await
         {
             Ok(obj) if obj.is_folder() || obj.is_document() => {
@@ -680,7 +680,7 @@ impl Vfs {
                 None => return Ok(self.full_attr(&t, i)),
             }
         };
-        match self.meta(|| self.binding.object(&id, &*READ_OPTS)).await {
+        match self.meta(|| self.binding.object(&id, &READ_OPTS)).await {
             Ok(obj) => {
                 let mut t = self.lock();
                 if let Some(i) = t.get_mut(ino) {
