@@ -24,8 +24,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The cmisfs binary under test.
+/// The cmisfs binary under test. `CMISFS_MOUNT_TEST_BIN` replaces it for
+/// `mount` (a stand-in, to prove the guard against another FUSE file
+/// system while developing the suite; refused under CI).
 pub const CMISFS: &str = env!("CARGO_BIN_EXE_cmisfs");
+
+fn mount_binary() -> String {
+    match std::env::var("CMISFS_MOUNT_TEST_BIN") {
+        Ok(b) if !b.is_empty() => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CMISFS_MOUNT_TEST_BIN is for developing the suite; CI must test cmisfs");
+            }
+            b
+        }
+        _ => CMISFS.to_string(),
+    }
+}
 
 /// True when the suite runs against plain directories (self-test only).
 pub fn local_mode() -> bool {
@@ -233,7 +247,7 @@ impl Mount {
         }
         tool("fusermount3");
         fs::create_dir_all(&mountpoint).expect("create mount point");
-        let mut cmd = Command::new(CMISFS);
+        let mut cmd = Command::new(mount_binary());
         cmd.arg("mount").arg(&mountpoint);
         if let Backend::Url {
             url,
