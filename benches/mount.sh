@@ -87,7 +87,7 @@ start_mount() {
     mkdir -p "$mp" "$cache"
     # shellcheck disable=SC2086
     "$CMISFS_BIN" mount "$mp" --url "$url" --user admin --password-file "$work/password" \
-        --data "$work/mount-data-$(basename "$mp")" --cache-dir "$cache" $MOUNT_ARGS \
+        --cache-dir "$cache" $MOUNT_ARGS \
         >"$work/$(basename "$mp").log" 2>&1 &
     mount_pid=$!
     pids+=("$mount_pid")

@@ -262,9 +262,10 @@ impl Mount {
                 .arg("--password-file")
                 .arg(password_file);
         }
-        cmd.arg("--data")
-            .arg(&opts.data)
-            .arg("--cache-dir")
+        if let Backend::Embedded = opts.backend {
+            cmd.arg("--data").arg(&opts.data);
+        }
+        cmd.arg("--cache-dir")
             .arg(&opts.cache_dir)
             .args(&opts.extra);
         let logf = fs::File::create(&log).expect("create mount log");
