@@ -109,12 +109,180 @@ fn fresh_view(base: &Path, data: &Path, backend: Option<common_mount::Backend>) 
     Mount::start(o)
 }
 
-#[test]
-fn cp_mv_rm_mkdir_rmdir() {
-    let t = tempdir();
-    let m = Mount::start(MountOptions::embedded(t.path()));
-    let root = m.path();
-    let src = t.path().join("src.bin");
+/// A CMIS server reachable with curl (for checks behind the mount's back).
+struct Server {
+    browser_url: String,
+    user: String,
+    password: String,
+}
+
+impl Server {
+    fn curl(&self, args: &[&str]) -> String {
+        run(Command::new(tool("curl"))
+            .args(["-sS", "--fail-with-body", "-u"])
+            .arg(format!("{}:{}", self.user, self.password))
+            .args(args))
+    }
+
+    /// The repository's info (the one with id A1 if there are several).
+    fn info(&self) -> serde_json::Value {
+        let repos: serde_json::Value =
+            serde_json::from_str(&self.curl(&[&self.browser_url])).expect("repository infos JSON");
+        let map = repos.as_object().expect("repository infos object");
+        map.get("A1")
+            .or_else(|| map.values().next())
+            .cloned()
+            .expect("a repository")
+    }
+
+    /// One property of an object, or None when the object is gone.
+    fn property(&self, object_id: &str, prop: &str) -> Option<serde_json::Value> {
+        let info = self.info();
+        let root_url = info.get("rootFolderUrl")?.as_str()?.to_string();
+        let out = Command::new(tool("curl"))
+            .args(["-sS", "--fail", "-u"])
+            .arg(format!("{}:{}", self.user, self.password))
+            .args(["-G", &root_url, "--data-urlencode"])
+            .arg(format!("objectId={object_id}"))
+            .args(["--data-urlencode", "cmisselector=object"])
+            .args(["--data-urlencode", "succinct=true"])
+            .output()
+            .ok()?;
+        let obj: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        obj.get("succinctProperties")?.get(prop).cloned()
+    }
+
+    /// Whether documents of `type_id` are versionable.
+    fn versionable(&self, type_id: &str) -> bool {
+        let info = self.info();
+        let repo_url = info
+            .get("repositoryUrl")
+            .and_then(|u| u.as_str())
+            .expect("repositoryUrl")
+            .to_string();
+        let def: serde_json::Value = serde_json::from_str(&self.curl(&[
+            "-G",
+            &repo_url,
+            "--data-urlencode",
+            "cmisselector=typeDefinition",
+            "--data-urlencode",
+            &format!("typeId={type_id}"),
+        ]))
+        .expect("type definition JSON");
+        def.get("versionable").and_then(|v| v.as_bool()) == Some(true)
+    }
+}
+
+/// Where a test's mounts get their content, and the folder inside the mount
+/// that is the test's own (a unique folder on a shared server).
+struct Target {
+    base: PathBuf,
+    backend: common_mount::Backend,
+    server: Option<Server>,
+    sub: String,
+    _repo: Option<Repo>,
+}
+
+impl Target {
+    /// The repository embedded in the mount process, private to the test.
+    fn embedded(base: &Path) -> Target {
+        Target {
+            base: base.to_path_buf(),
+            backend: common_mount::Backend::Embedded,
+            server: None,
+            sub: String::new(),
+            _repo: None,
+        }
+    }
+
+    /// `cmisfs repo` as its own process (checkable with curl).
+    fn separate_repo(base: &Path) -> Target {
+        if local_mode() {
+            return Target::embedded(base);
+        }
+        let repo = Repo::start(base, &[]);
+        Target {
+            base: base.to_path_buf(),
+            backend: repo.backend(),
+            server: Some(Server {
+                browser_url: repo.url.clone(),
+                user: "admin".into(),
+                password: "admin".into(),
+            }),
+            sub: String::new(),
+            _repo: Some(repo),
+        }
+    }
+
+    /// The OpenCMIS InMemory server of tests/opencmis-server.sh
+    /// (CMISFS_OPENCMIS_URL, as for tests/contract.rs), in a folder of the
+    /// test's own.
+    fn opencmis(base: &Path, case: &str) -> Target {
+        let sub = format!(
+            "cmisfs-{case}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        );
+        if local_mode() {
+            let mut t = Target::embedded(base);
+            t.sub = sub;
+            return t;
+        }
+        let url = match std::env::var("CMISFS_OPENCMIS_URL") {
+            Ok(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
+            _ => panic!(
+                "CMISFS_OPENCMIS_URL is not set: start the server with \
+                 tests/opencmis-server.sh start (./test.sh does this)"
+            ),
+        };
+        let password_file = base.join("opencmis-password");
+        fs::write(&password_file, "test\n").expect("write password file");
+        Target {
+            base: base.to_path_buf(),
+            backend: common_mount::Backend::Url {
+                url: format!("{url}/browser"),
+                user: "test".into(),
+                password_file,
+            },
+            server: Some(Server {
+                browser_url: format!("{url}/browser"),
+                user: "test".into(),
+                password: "test".into(),
+            }),
+            sub,
+            _repo: None,
+        }
+    }
+
+    /// A mount with a cache dir of its own (`cache-N`).
+    fn mount(&self) -> Mount {
+        let n = (0..)
+            .find(|i| !self.base.join(format!("cache-{i}")).exists())
+            .unwrap_or(0);
+        let mut o = MountOptions::embedded(&self.base);
+        o.cache_dir = self.base.join(format!("cache-{n}"));
+        o.backend = self.backend.clone();
+        let m = Mount::start(o);
+        if !self.sub.is_empty() {
+            let _ = fs::create_dir(m.path().join(&self.sub));
+        }
+        m
+    }
+
+    /// The test's folder in mount `m`.
+    fn root(&self, m: &Mount) -> PathBuf {
+        m.path().join(&self.sub)
+    }
+}
+
+fn case_cp_mv_rm_mkdir_rmdir(t: &Target) {
+    let m = t.mount();
+    let root = t.root(&m);
+    let root = root.as_path();
+    let src = t.base.join("src.bin");
     let bytes = Bytes::new(1).fill(3 * MIB + 17);
     fs::write(&src, &bytes).unwrap();
 
@@ -178,20 +346,29 @@ fn cp_mv_rm_mkdir_rmdir() {
 
     // What the server kept: a fresh mount with an empty cache.
     run(Command::new("cp").arg(&src).arg(root.join("d1/kept.bin")));
-    let data = m.opts.data.clone();
     m.unmount(Duration::from_secs(120));
-    let v = fresh_view(t.path(), &data, None);
-    assert_eq!(fs::read(v.path().join("d1/kept.bin")).unwrap(), bytes);
-    assert!(!v.path().join("d2").exists());
+    let v = t.mount();
+    assert_eq!(fs::read(t.root(&v).join("d1/kept.bin")).unwrap(), bytes);
+    assert!(!t.root(&v).join("d2").exists());
 }
 
 #[test]
-fn rsync_tree_in_twice_and_out() {
-    let t = tempdir();
-    let src = t.path().join("src");
+fn cp_mv_rm_mkdir_rmdir() {
+    let d = tempdir();
+    case_cp_mv_rm_mkdir_rmdir(&Target::embedded(d.path()));
+}
+
+#[test]
+fn opencmis_cp_mv_rm_mkdir_rmdir() {
+    let d = tempdir();
+    case_cp_mv_rm_mkdir_rmdir(&Target::opencmis(d.path(), "cp"));
+}
+
+fn case_rsync_tree_in_twice_and_out(t: &Target) {
+    let src = t.base.join("src");
     let files = make_tree(&src, 2, 20);
-    let m = Mount::start(MountOptions::embedded(t.path()));
-    let dst = m.path().join("tree");
+    let m = t.mount();
+    let dst = t.root(&m).join("tree");
 
     let first = run(rsync()
         .arg("-a")
@@ -217,7 +394,7 @@ fn rsync_tree_in_twice_and_out() {
         "second rsync -a transferred files:\n{second}"
     );
 
-    let back = t.path().join("back");
+    let back = t.base.join("back");
     run(rsync()
         .arg("-a")
         .arg(format!("{}/", dst.display()))
@@ -225,10 +402,21 @@ fn rsync_tree_in_twice_and_out() {
     assert_trees_equal(&src, &back);
 
     // Same after a remount with an empty cache (the server has it all).
-    let data = m.opts.data.clone();
     m.unmount(Duration::from_secs(180));
-    let v = fresh_view(t.path(), &data, None);
-    assert_trees_equal(&src, &v.path().join("tree"));
+    let v = t.mount();
+    assert_trees_equal(&src, &t.root(&v).join("tree"));
+}
+
+#[test]
+fn rsync_tree_in_twice_and_out() {
+    let d = tempdir();
+    case_rsync_tree_in_twice_and_out(&Target::embedded(d.path()));
+}
+
+#[test]
+fn opencmis_rsync_tree_in_twice_and_out() {
+    let d = tempdir();
+    case_rsync_tree_in_twice_and_out(&Target::opencmis(d.path(), "rsync"));
 }
 
 #[test]
@@ -270,11 +458,9 @@ fn tar_extract_into_mount() {
     assert_eq!(sorted(&list_src), sorted(&list_back));
 }
 
-#[test]
-fn sed_in_place() {
-    let t = tempdir();
-    let m = Mount::start(MountOptions::embedded(t.path()));
-    let f = m.path().join("notes.txt");
+fn case_sed_in_place(t: &Target) {
+    let m = t.mount();
+    let f = t.root(&m).join("notes.txt");
     let text: String = (0..2000)
         .map(|i| format!("line {i}: hello world\n"))
         .collect();
@@ -286,19 +472,30 @@ fn sed_in_place() {
     let want = text.replace("hello world", "hello cmis");
     assert_eq!(fs::read_to_string(&f).unwrap(), want);
     // No sed temp file left behind.
-    let left: Vec<String> = fs::read_dir(m.path())
+    let left: Vec<String> = fs::read_dir(t.root(&m))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left, ["notes.txt"]);
 
-    let data = m.opts.data.clone();
     m.unmount(Duration::from_secs(60));
-    let v = fresh_view(t.path(), &data, None);
+    let v = t.mount();
     assert_eq!(
-        fs::read_to_string(v.path().join("notes.txt")).unwrap(),
+        fs::read_to_string(t.root(&v).join("notes.txt")).unwrap(),
         want
     );
+}
+
+#[test]
+fn sed_in_place() {
+    let d = tempdir();
+    case_sed_in_place(&Target::embedded(d.path()));
+}
+
+#[test]
+fn opencmis_sed_in_place() {
+    let d = tempdir();
+    case_sed_in_place(&Target::opencmis(d.path(), "sed"));
 }
 
 /// The save of an editor: write a temp file, fsync it, rename it over the
@@ -315,38 +512,11 @@ fn save_by_rename(doc: &Path, content: &[u8]) {
     fs::rename(&tmp, doc).expect("rename over the document");
 }
 
-/// One property of an object, read through the Browser binding.
-fn server_property(repo: &Repo, object_id: &str, prop: &str) -> Option<serde_json::Value> {
-    let repos: serde_json::Value =
-        serde_json::from_str(&repo.curl(&[&repo.url])).expect("repository infos JSON");
-    let info = repos.as_object()?.values().next()?;
-    let root_url = info.get("rootFolderUrl")?.as_str()?;
-    let obj: serde_json::Value = serde_json::from_str(&repo.curl(&[
-        "-G",
-        root_url,
-        "--data-urlencode",
-        &format!("objectId={object_id}"),
-        "--data-urlencode",
-        "cmisselector=object",
-        "--data-urlencode",
-        "succinct=true",
-    ]))
-    .ok()?;
-    obj.get("succinctProperties")?.get(prop).cloned()
-}
-
-#[test]
-fn save_by_temp_file_fsync_rename_keeps_the_document() {
-    let t = tempdir();
-    let local = local_mode();
-    let repo = (!local).then(|| Repo::start(t.path(), &[]));
-    let mut opts = MountOptions::embedded(t.path());
-    if let Some(r) = &repo {
-        opts.backend = r.backend();
-    }
-    let m = Mount::start(opts);
-    fs::create_dir(m.path().join("docs")).unwrap();
-    let doc = m.path().join("docs/report.txt");
+fn case_save_by_temp_file_fsync_rename(t: &Target) {
+    let m = t.mount();
+    let docs = t.root(&m).join("docs");
+    fs::create_dir(&docs).unwrap();
+    let doc = docs.join("report.txt");
     {
         use std::io::Write;
         let mut f = fs::File::create(&doc).unwrap();
@@ -355,6 +525,7 @@ fn save_by_temp_file_fsync_rename_keeps_the_document() {
     }
     let id_before = xattr(&doc, "user.cmis.objectId");
     let label_before = xattr(&doc, "user.cmis.versionLabel");
+    let type_id = xattr(&doc, "user.cmis.objectTypeId");
 
     save_by_rename(&doc, b"version two, saved by an editor\n");
     fs::File::open(&doc).unwrap().sync_all().unwrap();
@@ -362,42 +533,68 @@ fn save_by_temp_file_fsync_rename_keeps_the_document() {
         fs::read(&doc).unwrap(),
         b"version two, saved by an editor\n"
     );
-    let names: Vec<String> = fs::read_dir(m.path().join("docs"))
+    let names: Vec<String> = fs::read_dir(&docs)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["report.txt"], "the temp file must be gone");
-    if local {
+    let Some(server) = &t.server else {
         eprintln!("local mode: object id / version checks skipped");
         return;
-    }
-    let repo = repo.expect("repo runs unless local");
+    };
     let id_before = id_before.expect("user.cmis.objectId readable before the save");
-    let label_before = label_before.expect("user.cmis.versionLabel readable before the save");
+    let type_id = type_id.expect("user.cmis.objectTypeId readable");
     let id_after = xattr(&doc, "user.cmis.objectId").expect("user.cmis.objectId after");
-    let label_after = xattr(&doc, "user.cmis.versionLabel").expect("user.cmis.versionLabel after");
-    assert_ne!(
-        label_before, label_after,
-        "the save must make a new version (versionLabel before {label_before:?}, after {label_after:?})"
-    );
-    // The same document: the same version series on the server (a repository
-    // may give each version its own object id, as this one does). The inode
-    // follows rename(2): the name now has the temp file's inode.
-    let series_before = server_property(&repo, &id_before, "cmis:versionSeriesId");
-    let series_after = server_property(&repo, &id_after, "cmis:versionSeriesId");
-    assert!(
-        series_before.is_some(),
-        "object {id_before} gone from the server"
-    );
-    assert_eq!(
-        series_before, series_after,
-        "the save made a new document instead of a new version (ids {id_before} -> {id_after})"
-    );
-    if id_before != id_after {
-        eprintln!(
-            "note: object id changed {id_before} -> {id_after} (new version = new id on this repository); version series kept"
+    if server.versionable(&type_id) {
+        let label_before = label_before.expect("user.cmis.versionLabel before the save");
+        let label_after =
+            xattr(&doc, "user.cmis.versionLabel").expect("user.cmis.versionLabel after");
+        assert_ne!(
+            label_before, label_after,
+            "the save must make a new version of {type_id} (versionLabel before {label_before:?}, after {label_after:?})"
+        );
+        // The same document: the same version series on the server (a
+        // repository may give each version its own object id, as the
+        // embedded one and OpenCMIS do). The inode follows rename(2): the
+        // name now has the temp file's inode.
+        let series_before = server.property(&id_before, "cmis:versionSeriesId");
+        let series_after = server.property(&id_after, "cmis:versionSeriesId");
+        assert!(
+            series_before.is_some(),
+            "object {id_before} gone from the server"
+        );
+        assert_eq!(
+            series_before, series_after,
+            "the save made a new document instead of a new version (ids {id_before} -> {id_after})"
+        );
+        if id_before != id_after {
+            eprintln!("note: object id {id_before} -> {id_after} (a new version has its own id here); version series kept");
+        }
+    } else {
+        assert_eq!(
+            id_before, id_after,
+            "the save of a non-versionable {type_id} must keep the object id"
         );
     }
+    // What the server has, through an empty cache.
+    m.unmount(Duration::from_secs(60));
+    let v = t.mount();
+    assert_eq!(
+        fs::read(t.root(&v).join("docs/report.txt")).unwrap(),
+        b"version two, saved by an editor\n"
+    );
+}
+
+#[test]
+fn save_by_temp_file_fsync_rename_keeps_the_document() {
+    let d = tempdir();
+    case_save_by_temp_file_fsync_rename(&Target::separate_repo(d.path()));
+}
+
+#[test]
+fn opencmis_save_by_temp_file_fsync_rename_keeps_the_document() {
+    let d = tempdir();
+    case_save_by_temp_file_fsync_rename(&Target::opencmis(d.path(), "save"));
 }
 
 #[test]
@@ -442,11 +639,9 @@ fn git_clone_into_mount_is_clean() {
     );
 }
 
-#[test]
-fn ln_makes_a_multi_filed_document() {
-    let t = tempdir();
-    let m = Mount::start(MountOptions::embedded(t.path()));
-    let root = m.path();
+fn case_ln_makes_a_multi_filed_document(t: &Target) {
+    let m = t.mount();
+    let root = t.root(&m);
     fs::create_dir(root.join("one")).unwrap();
     fs::create_dir(root.join("two")).unwrap();
     let a = root.join("one/shared.txt");
@@ -468,12 +663,11 @@ fn ln_makes_a_multi_filed_document() {
     }
 
     // After a remount with an empty cache: still one document in two folders.
-    let data = m.opts.data.clone();
     m.unmount(Duration::from_secs(60));
-    let v = fresh_view(t.path(), &data, None);
+    let v = t.mount();
     let (a, b) = (
-        v.path().join("one/shared.txt"),
-        v.path().join("two/shared.txt"),
+        t.root(&v).join("one/shared.txt"),
+        t.root(&v).join("two/shared.txt"),
     );
     let (ma, mb) = (fs::metadata(&a).unwrap(), fs::metadata(&b).unwrap());
     assert_eq!(ma.ino(), mb.ino());
@@ -484,6 +678,18 @@ fn ln_makes_a_multi_filed_document() {
     assert!(!a.exists());
     assert_eq!(fs::read(&b).unwrap(), b"changed through two\n");
     assert_eq!(fs::metadata(&b).unwrap().nlink(), 1);
+}
+
+#[test]
+fn ln_makes_a_multi_filed_document() {
+    let d = tempdir();
+    case_ln_makes_a_multi_filed_document(&Target::embedded(d.path()));
+}
+
+#[test]
+fn opencmis_ln_makes_a_multi_filed_document() {
+    let d = tempdir();
+    case_ln_makes_a_multi_filed_document(&Target::opencmis(d.path(), "ln"));
 }
 
 #[test]
