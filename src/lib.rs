@@ -6,5 +6,6 @@
 //!   and `cmis::error` only).
 
 pub mod cmis;
+pub mod fuse;
 pub mod repo;
 pub mod vfs;

@@ -103,7 +103,11 @@ fn entry_key(object_id: &str, token: &str) -> String {
 /// re-download because the entry table is keyed by the full key).
 fn file_name(key: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-    d.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    d.as_ref()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl ContentCache {

@@ -97,7 +97,10 @@ pub struct Inode {
 
 impl Inode {
     pub fn object_id(&self) -> Option<&str> {
-        self.object.as_ref().map(|o| o.id()).filter(|s| !s.is_empty())
+        self.object
+            .as_ref()
+            .map(|o| o.id())
+            .filter(|s| !s.is_empty())
     }
 
     pub fn change_token(&self) -> Option<&str> {
@@ -148,7 +151,13 @@ impl InodeTable {
             next: ROOT_INO + 1,
         };
         t.by_key.insert(root.key.clone(), ROOT_INO);
-        t.inodes.insert(ROOT_INO, Inode { ino: ROOT_INO, ..root });
+        t.inodes.insert(
+            ROOT_INO,
+            Inode {
+                ino: ROOT_INO,
+                ..root
+            },
+        );
         t
     }
 
@@ -253,10 +262,25 @@ mod tests {
 
     #[test]
     fn numbers_are_stable_and_keys_move() {
-        let mut t = InodeTable::new(blank(FileKind::Directory, "root".into(), ROOT_INO, "".into()));
+        let mut t = InodeTable::new(blank(
+            FileKind::Directory,
+            "root".into(),
+            ROOT_INO,
+            "".into(),
+        ));
         assert_eq!(t.by_key("root"), Some(ROOT_INO));
-        let a = t.insert(blank(FileKind::RegularFile, "local:1".into(), ROOT_INO, "a".into()));
-        let b = t.insert(blank(FileKind::RegularFile, "series-b".into(), ROOT_INO, "b".into()));
+        let a = t.insert(blank(
+            FileKind::RegularFile,
+            "local:1".into(),
+            ROOT_INO,
+            "a".into(),
+        ));
+        let b = t.insert(blank(
+            FileKind::RegularFile,
+            "series-b".into(),
+            ROOT_INO,
+            "b".into(),
+        ));
         assert!(a > ROOT_INO && b > a);
         // First upload: the local key becomes the series id.
         t.rekey(a, "series-a".into());

@@ -258,7 +258,8 @@ impl Vfs {
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&cfg.cache_dir, std::fs::Permissions::from_mode(0o700));
+            let _ =
+                std::fs::set_permissions(&cfg.cache_dir, std::fs::Permissions::from_mode(0o700));
         }
         let dirty_dir = cfg.cache_dir.join("dirty");
         std::fs::create_dir_all(&dirty_dir)
@@ -266,7 +267,12 @@ impl Vfs {
         let store = StateStore::open(&cfg.cache_dir.join("state.redb"))
             .map_err(|e| VfsError::Io(e.to_string()))?;
         let cache = ContentCache::new(&cfg.cache_dir, cfg.cache_size)?;
-        let mut root = inode::blank(FileKind::Directory, root_obj.id().to_string(), ROOT_INO, String::new());
+        let mut root = inode::blank(
+            FileKind::Directory,
+            root_obj.id().to_string(),
+            ROOT_INO,
+            String::new(),
+        );
         root.parents.clear();
         let table = InodeTable::new(root);
         let records = store.records().map_err(|e| VfsError::Io(e.to_string()))?;
@@ -359,7 +365,11 @@ impl Vfs {
         let state = self.store.state(&i.key, &tag);
         let folder = obj.is_folder();
         if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
-            i.size = if folder { 0 } else { obj.content_length().unwrap_or(0) };
+            i.size = if folder {
+                0
+            } else {
+                obj.content_length().unwrap_or(0)
+            };
             i.mtime = state
                 .as_ref()
                 .and_then(|s| s.mtime_ns)
@@ -374,7 +384,10 @@ impl Vfs {
             i.crtime = d.into();
         }
         let checked_out_by_other = obj.is_version_series_checked_out() == Some(true)
-            && match (obj.version_series_checked_out_by(), self.cfg.user.as_deref()) {
+            && match (
+                obj.version_series_checked_out_by(),
+                self.cfg.user.as_deref(),
+            ) {
                 (Some(by), Some(me)) => by != me,
                 (Some(_), None) => obj.version_series_checked_out_id().is_none(),
                 _ => false,
@@ -646,9 +659,7 @@ impl Vfs {
                 if listing.entries.values().any(|&x| x == c) {
                     continue;
                 }
-                let keep = t
-                    .get(c)
-                    .is_some_and(|i| i.object.is_none() && !i.unlinked);
+                let keep = t.get(c).is_some_and(|i| i.object.is_none() && !i.unlinked);
                 if keep && !listing.entries.contains_key(&name) {
                     listing.entries.insert(name, c);
                 } else if let Some(i) = t.get_mut(c) {
@@ -802,7 +813,8 @@ impl Vfs {
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
             }
             _ => {
-                std::fs::File::create(&path).map_err(|e| io_err("cannot create a cache file", e))?;
+                std::fs::File::create(&path)
+                    .map_err(|e| io_err("cannot create a cache file", e))?;
             }
         }
         let parent_id = {
@@ -811,7 +823,8 @@ impl Vfs {
         };
         let token = {
             let t = self.lock();
-            t.get(ino).and_then(|i| i.change_token().map(str::to_string))
+            t.get(ino)
+                .and_then(|i| i.change_token().map(str::to_string))
         };
         let rec = JournalRecord {
             id,
@@ -992,7 +1005,8 @@ impl Vfs {
             && waited < 600
         {
             self.wake.notify_one();
-            let _ = tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
+            let _ =
+                tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
             waited += 1;
         }
         let path = {
@@ -1001,7 +1015,9 @@ impl Vfs {
                 Some(FileState::Dirty(d)) => d.path.clone(),
                 Some(FileState::LocalOnly(p)) => p.clone(),
                 Some(FileState::Clean) => {
-                    return Err(VfsError::Io("write to a file not opened for writing".into()))
+                    return Err(VfsError::Io(
+                        "write to a file not opened for writing".into(),
+                    ))
                 }
                 None => return Err(VfsError::NotFound(format!("inode {ino}"))),
             }
@@ -1087,7 +1103,9 @@ impl Vfs {
             if p.kind != FileKind::Directory {
                 return Err(VfsError::NotDir(p.name.clone()));
             }
-            p.listing.as_ref().and_then(|l| l.entries.get(name).copied())
+            p.listing
+                .as_ref()
+                .and_then(|l| l.entries.get(name).copied())
         };
         if let Some(ino) = existing {
             if flags.exclusive {
@@ -1202,7 +1220,10 @@ impl Vfs {
             let p = t
                 .get(parent)
                 .ok_or_else(|| VfsError::NotFound(format!("inode {parent}")))?;
-            if p.listing.as_ref().is_some_and(|l| l.entries.contains_key(name)) {
+            if p.listing
+                .as_ref()
+                .is_some_and(|l| l.entries.contains_key(name))
+            {
                 return Err(VfsError::Exists(name.to_string()));
             }
             Self::folder_id(&t, parent)?
@@ -1294,7 +1315,10 @@ impl Vfs {
             let i = t
                 .get(ino)
                 .ok_or_else(|| VfsError::NotFound(name.to_string()))?;
-            (i.object_id().map(str::to_string), Self::folder_id(&t, parent)?)
+            (
+                i.object_id().map(str::to_string),
+                Self::folder_id(&t, parent)?,
+            )
         };
         let mut last_link = true;
         if let Some(oid) = &object_id {
@@ -1308,8 +1332,11 @@ impl Vfs {
             };
             if multi > 1 {
                 last_link = false;
-                self.meta(self.binding.remove_object_from_folder(oid, Some(&parent_id)))
-                    .await?;
+                self.meta(
+                    self.binding
+                        .remove_object_from_folder(oid, Some(&parent_id)),
+                )
+                .await?;
             } else {
                 match self.meta(self.binding.delete(oid, true)).await {
                     Ok(()) | Err(VfsError::NotFound(_)) => {}
@@ -1426,7 +1453,9 @@ impl Vfs {
                         t.get(d.ino).is_some_and(|i| i.object.is_some())
                     };
                     if dst_remote {
-                        return self.save(src.ino, parent, name, d.ino, new_parent, new_name).await;
+                        return self
+                            .save(src.ino, parent, name, d.ino, new_parent, new_name)
+                            .await;
                     }
                     // The target exists only here: drop it.
                     let mut t = self.lock();
@@ -1487,9 +1516,14 @@ impl Vfs {
             }
             if o.name() != new_cmis {
                 let props = Properties::new().with_string(prop::NAME, new_cmis.to_string());
-                let token = obj.as_ref().and_then(|o| o.change_token().map(str::to_string));
+                let token = obj
+                    .as_ref()
+                    .and_then(|o| o.change_token().map(str::to_string));
                 let r = match self
-                    .meta(self.binding.update_properties(&id, &props, token.as_deref()))
+                    .meta(
+                        self.binding
+                            .update_properties(&id, &props, token.as_deref()),
+                    )
                     .await
                 {
                     Err(VfsError::Io(m)) if m.contains("conflict") => {
@@ -1540,6 +1574,7 @@ impl Vfs {
             i.name = new_name.to_string();
             if let Some(o) = obj {
                 if i.object.is_some() {
+                    Self::rebase(i, &o);
                     self.apply_object(i, o);
                 }
             }
@@ -1592,6 +1627,43 @@ impl Vfs {
         Ok(())
     }
 
+    /// After a metadata change of ours, a pending upload's base token is
+    /// the new one (it is not someone else's change).
+    fn rebase(i: &mut Inode, new: &CmisObject) {
+        let old = i.change_token().map(str::to_string);
+        if let FileState::Dirty(d) = &mut i.state {
+            if d.base_token == old {
+                d.base_token = new.change_token().map(str::to_string);
+            }
+        }
+    }
+
+    /// Rewrites the journal record of a dirty inode from its state.
+    fn rejournal(&self, ino: Ino) {
+        let rec = {
+            let t = self.lock();
+            let Some(i) = t.get(ino) else { return };
+            let FileState::Dirty(d) = &i.state else {
+                return;
+            };
+            let Ok(parent_id) = Self::folder_id(&t, i.parent) else {
+                return;
+            };
+            JournalRecord {
+                id: d.journal_id,
+                parent_id,
+                name: names::to_cmis(&i.name).unwrap_or_else(|_| i.name.clone()),
+                object_id: i.object_id().map(str::to_string),
+                base_token: d.base_token.clone(),
+                path: d.path.clone(),
+                mtime_ns: i.user_mtime.map(now_ns),
+            }
+        };
+        if let Err(e) = self.store.put_record(&rec) {
+            tracing::warn!("cannot update the journal: {e}");
+        }
+    }
+
     /// A name the server refused: EINVAL with a log line; a duplicate:
     /// EEXIST.
     fn name_error(&self, e: VfsError, cmis: &str) -> VfsError {
@@ -1635,7 +1707,8 @@ impl Vfs {
         // The new content must be local.
         let src_clean = {
             let t = self.lock();
-            t.get(src).is_some_and(|i| matches!(i.state, FileState::Clean))
+            t.get(src)
+                .is_some_and(|i| matches!(i.state, FileState::Clean))
         };
         if src_clean {
             self.make_dirty(src, true).await?;
@@ -1653,7 +1726,12 @@ impl Vfs {
                 if !d.writable {
                     return Err(VfsError::AccessDenied(new_name.to_string()));
                 }
-                let r = (d.object.clone(), d.key.clone(), d.parents.clone(), d.writable);
+                let r = (
+                    d.object.clone(),
+                    d.key.clone(),
+                    d.parents.clone(),
+                    d.writable,
+                );
                 self.discard_local(d);
                 d.unlinked = true;
                 d.object = None;
@@ -1848,12 +1926,26 @@ impl Vfs {
             | PropertyValue::Id(x)
             | PropertyValue::Uri(x)
             | PropertyValue::Html(x) => x.join(","),
-            PropertyValue::Integer(x) => x.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","),
-            PropertyValue::Decimal(x) => x.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","),
-            PropertyValue::Boolean(x) => x.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","),
-            PropertyValue::DateTime(x) => {
-                x.iter().map(|n| n.to_rfc3339()).collect::<Vec<_>>().join(",")
-            }
+            PropertyValue::Integer(x) => x
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            PropertyValue::Decimal(x) => x
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            PropertyValue::Boolean(x) => x
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            PropertyValue::DateTime(x) => x
+                .iter()
+                .map(|n| n.to_rfc3339())
+                .collect::<Vec<_>>()
+                .join(","),
         }
     }
 
@@ -1970,13 +2062,12 @@ impl Vfs {
         if let Some(i) = t.get_mut(ino) {
             if !i.is_dirty() {
                 self.apply_object(i, obj);
-            } else if let Some(o) = i.object.as_mut() {
-                // Keep the base token of the pending upload; show the value.
-                for (k, v) in obj.properties.iter() {
-                    if k != prop::CHANGE_TOKEN {
-                        o.properties.set(k.clone(), v.clone());
-                    }
-                }
+            } else {
+                // Our own change: the pending upload builds on it.
+                Self::rebase(i, &obj);
+                i.object = Some(obj);
+                drop(t);
+                self.rejournal(ino);
             }
         }
         Ok(())
@@ -2056,15 +2147,14 @@ impl Vfs {
                         left.len(),
                         bytes
                     ),
-                    None => tracing::info!(
-                        "uploading: {} file(s), {} bytes left",
-                        left.len(),
-                        bytes
-                    ),
+                    None => {
+                        tracing::info!("uploading: {} file(s), {} bytes left", left.len(), bytes)
+                    }
                 }
                 last_report = Instant::now();
             }
-            let _ = tokio::time::timeout(Duration::from_millis(200), self.progress.notified()).await;
+            let _ =
+                tokio::time::timeout(Duration::from_millis(200), self.progress.notified()).await;
         }
     }
 
@@ -2076,9 +2166,10 @@ impl Vfs {
         for id in object_ids {
             let mut hit = false;
             for i in t.iter_mut() {
-                let matches = i.object.as_ref().is_some_and(|o| {
-                    o.id() == id || o.version_series_id() == Some(id.as_str())
-                });
+                let matches = i
+                    .object
+                    .as_ref()
+                    .is_some_and(|o| o.id() == id || o.version_series_id() == Some(id.as_str()));
                 if matches {
                     hit = true;
                     i.attr_expires = Instant::now();
@@ -2118,7 +2209,10 @@ fn spawn_change_poll(vfs: Arc<Vfs>) {
                 continue;
             }
             match vfs
-                .meta(vfs.binding.content_changes(token.as_deref(), false, Some(1000)))
+                .meta(
+                    vfs.binding
+                        .content_changes(token.as_deref(), false, Some(1000)),
+                )
                 .await
             {
                 Ok(ch) => {

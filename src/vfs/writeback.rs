@@ -84,14 +84,20 @@ pub async fn upload_record(vfs: &Vfs, rec: &JournalRecord) -> Result<Uploaded, C
             .with_string(prop::NAME, rec.name.clone())
             .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
         return match b
-            .create_document(Some(&rec.parent_id), &props, Some(content(rec).await?), None)
+            .create_document(
+                Some(&rec.parent_id),
+                &props,
+                Some(content(rec).await?),
+                None,
+            )
             .await
         {
             Ok(o) => Ok(Uploaded {
                 object: o,
                 conflict_copy: None,
             }),
-            Err(CmisError::NameConstraintViolation(m)) | Err(CmisError::ContentAlreadyExists(m)) => {
+            Err(CmisError::NameConstraintViolation(m))
+            | Err(CmisError::ContentAlreadyExists(m)) => {
                 // Someone created the same name meanwhile (or a replay after
                 // a crash that hit after the create): keep theirs.
                 tracing::warn!("'{}' exists on the server already ({m})", rec.name);
@@ -124,7 +130,10 @@ pub async fn upload_record(vfs: &Vfs, rec: &JournalRecord) -> Result<Uploaded, C
         _ => false,
     };
     let checked_out_by_other = current.is_version_series_checked_out() == Some(true)
-        && match (current.version_series_checked_out_by(), vfs.config().user.as_deref()) {
+        && match (
+            current.version_series_checked_out_by(),
+            vfs.config().user.as_deref(),
+        ) {
             (Some(by), Some(me)) => by != me,
             _ => false,
         };
@@ -192,7 +201,12 @@ async fn conflict_copy(vfs: &Vfs, rec: &JournalRecord) -> Result<CmisObject, Cmi
         .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
     let o = vfs
         .binding()
-        .create_document(Some(&rec.parent_id), &props, Some(content(rec).await?), None)
+        .create_document(
+            Some(&rec.parent_id),
+            &props,
+            Some(content(rec).await?),
+            None,
+        )
         .await?;
     tracing::warn!(
         "conflict: '{}' changed on the server while we had changes; the server's copy is kept, ours is saved as '{name}'",
@@ -264,16 +278,13 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
         )
     };
     let name = vfs.display_path(ino);
-    let result = tokio::time::timeout(
-        vfs.config().request_timeout * 20,
-        upload_record(vfs, &rec),
-    )
-    .await
-    .unwrap_or_else(|_| {
-        Err(CmisError::Timeout {
-            url: "upload".into(),
-        })
-    });
+    let result = tokio::time::timeout(vfs.config().request_timeout * 20, upload_record(vfs, &rec))
+        .await
+        .unwrap_or_else(|_| {
+            Err(CmisError::Timeout {
+                url: "upload".into(),
+            })
+        });
     match result {
         Ok(up) => {
             let mut t = vfs.lock();
@@ -318,8 +329,12 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
                 if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
                     // Our bytes are the server's now: keep them as clean
                     // cache (warm re-reads).
-                    vfs.cache
-                        .adopt(&up.object.id().to_string(), &version_tag(&up.object), &d.path, size);
+                    vfs.cache.adopt(
+                        &up.object.id().to_string(),
+                        &version_tag(&up.object),
+                        &d.path,
+                        size,
+                    );
                 }
                 vfs.sub_dirty(size);
             } else if let FileState::Dirty(d) = &mut i.state {
@@ -400,7 +415,11 @@ pub fn spawn_worker(vfs: Arc<Vfs>) {
             let notified = vfs.wake.notified();
             let now = Instant::now();
             let due: Vec<Ino> = {
-                let busy = vfs.uploading.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let busy = vfs
+                    .uploading
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
                 let t = vfs.lock();
                 t.iter()
                     .filter(|i| !i.unlinked && !busy.contains(&i.ino))
