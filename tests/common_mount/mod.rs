@@ -271,6 +271,7 @@ impl Mount {
         let logf = fs::File::create(&log).expect("create mount log");
         let logf2 = logf.try_clone().expect("dup mount log");
         cmd.stdin(Stdio::null())
+            .env("NO_COLOR", "1")
             .stdout(Stdio::from(logf))
             .stderr(Stdio::from(logf2))
             .env(
