@@ -878,11 +878,14 @@ fn pjdfstest_run(cmd: &mut Command) -> (String, Vec<(String, String, String)>, S
         ) {
             continue;
         }
-        let why = lines
-            .get(i + 1)
-            .filter(|n| n.starts_with('\t'))
-            .map(|n| n.trim().to_string())
-            .unwrap_or_default();
+        // The message: the indented lines that follow (at most 4).
+        let why = lines[i + 1..]
+            .iter()
+            .take_while(|n| n.starts_with('\t') || n.starts_with(' '))
+            .take(4)
+            .map(|n| n.trim())
+            .collect::<Vec<_>>()
+            .join(" | ");
         cases.push((name.to_string(), status.to_string(), why));
     }
     (summary, cases, stdout)
