@@ -2,7 +2,7 @@
 # Installs what the FUSE end-to-end suite (tests/mount_tools.rs) and
 # benches/mount.sh need. Idempotent: each step runs only when its result is
 # missing, so ./test.sh can call it on every run.
-#   - Debian packages: fuse3 (fusermount3), rsync, git, curl, attr (getfattr)
+#   - Debian packages: fuse3 (fusermount3), rsync, git, curl, attr (getfattr), gcc (cc)
 #   - crates.io tools, pinned: pjdfstest, fsx (into ~/.cargo/bin)
 #   - the `tests` user and `pjdfstest` group pjdfstest switches to
 set -euo pipefail
@@ -21,6 +21,7 @@ command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v getfattr >/dev/null 2>&1 || missing+=(attr)
+command -v cc >/dev/null 2>&1 || missing+=(gcc) # builds pjdfstest's reference-run shim
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup-fuse-tools: installing ${missing[*]}"
     as_root apt-get update -qq
