@@ -17,14 +17,33 @@ pub async fn run(args: &ProbeArgs) -> anyhow::Result<()> {
         Some(id) => vec![cmis::select_repository(&discovery.repositories, Some(id))?],
         None => discovery.repositories.iter().collect(),
     };
-    println!("endpoint: {}", options.url);
-    println!("binding: {}", discovery.kind);
-    println!("repositories: {}", repositories.len());
+    let mut out = format!(
+        "endpoint: {}\nbinding: {}\nrepositories: {}\n",
+        options.url,
+        discovery.kind,
+        repositories.len()
+    );
     for repo in repositories {
-        println!();
-        print!("{}", describe(repo));
+        out.push('\n');
+        out.push_str(&describe(repo));
     }
-    Ok(())
+    print_all(&out)
+}
+
+/// Writes to stdout; a closed pipe (`cmisfs probe | head`) is a normal end,
+/// not an error (println! would panic there).
+fn print_all(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to standard output"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn yes(b: bool) -> &'static str {

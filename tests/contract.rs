@@ -1,6 +1,7 @@
 //! The contract suite of `src/cmis/`: the same cases against every target
-//! (a server reached over one binding). Adding a target is one line at the
-//! bottom: `contract_suite!(name, || async_fn_returning_a_target());`.
+//! (a server reached over one binding). Adding a target is one line next to
+//! the others: `contract_suite!(name, || async_fn_returning_a_target());`
+//! (targets are built in `common/mod.rs`).
 //!
 //! Each case works in its own fresh folder under the root, so cases run in
 //! parallel. Where a server deviates from the spec in a documented way,
@@ -15,8 +16,8 @@ use futures_util::StreamExt;
 
 use cmisfs::cmis::{
     self, prop, BindingChoice, ByteRange, ChangesCapability, ChildrenOptions, CmisError,
-    ConnectOptions, Properties, PropertyValue, QueryCapability, ReadOptions, UnfileObjects,
-    VersioningState,
+    ConnectOptions, Properties, PropertyType, PropertyValue, QueryCapability, ReadOptions,
+    UnfileObjects, VersioningState,
 };
 use common::*;
 
@@ -44,7 +45,8 @@ macro_rules! contract_suite {
                 awkward_names_round_trip,
                 error_kinds,
                 append_and_delete_content,
-                query_in_folder
+                query_in_folder,
+                typed_properties_round_trip
             );
         }
     };
@@ -59,7 +61,13 @@ macro_rules! contract_suite {
     };
 }
 
+// The targets. A case's test is `<target>::<case>`, e.g.
+// `cargo test --test contract opencmis_browser::ranged_reads`.
 contract_suite!(opencmis_browser, || opencmis("browser"));
+contract_suite!(opencmis_atompub11, || opencmis("atom11"));
+contract_suite!(opencmis_atompub10, || opencmis("atom"));
+// The embedded repository over the Browser binding.
+contract_suite!(embedded_browser, embedded);
 
 mod cases {
     use super::*;
@@ -260,6 +268,14 @@ mod cases {
             .await;
         assert_eq!(created.len(), 250);
 
+        // Stable paging wants an order; where the repository offers one,
+        // the pages come sorted by name.
+        let ordered = t
+            .info
+            .capabilities
+            .order_by
+            .as_deref()
+            .is_some_and(|o| o != "none");
         let mut seen = Vec::new();
         let mut skip = 0;
         let mut pages = 0;
@@ -270,6 +286,7 @@ mod cases {
                     &ChildrenOptions {
                         max_items: Some(100),
                         skip_count: skip,
+                        order_by: ordered.then(|| "cmis:name ASC".to_string()),
                         ..ChildrenOptions::default()
                     },
                 )
@@ -292,6 +309,11 @@ mod cases {
             pages >= 3,
             "250 children in pages of 100 take 3 pages, took {pages}"
         );
+        if ordered {
+            let mut sorted = seen.clone();
+            sorted.sort();
+            assert_eq!(seen, sorted, "pages ordered by cmis:name");
+        }
         let unique: BTreeSet<&String> = seen.iter().collect();
         assert_eq!(seen.len(), 250, "children listed");
         assert_eq!(unique.len(), 250, "duplicates in the pages");
@@ -885,28 +907,39 @@ mod cases {
             |e| matches!(e, CmisError::UpdateConflict(_)),
         );
 
-        // versioning: checkIn of a document that is not checked out, and
-        // cancelCheckOut of one.
+        // versioning. The spec's case: changing the content of a version
+        // that is no longer the current one.
         let versioned = versioned_doc(t, fx.id(), "versioned", b"v").await;
         let versioning = |e: &CmisError| {
             matches!(e, CmisError::Versioning(_))
                 || (t.quirks.versioning_as_update_conflict
                     && matches!(e, CmisError::UpdateConflict(_)))
         };
+        let pwc = b.check_out(versioned.id()).await.unwrap();
+        let current = b.check_in(pwc.id(), false, None, None, None).await.unwrap();
+        assert_ne!(current.id(), versioned.id(), "a new version has its own id");
         expect_err(
-            b.check_in(versioned.id(), false, None, None, None).await,
-            "checkIn of a checked-in document",
+            b.set_content(versioned.id(), upload("versioned", &b"old"[..]), true, None)
+                .await,
+            "setContentStream on a non-current version",
             versioning,
         );
+        // Versioning services on a document that is not checked out.
+        let not_pwc = |e: &CmisError| versioning(e) || matches!(e, CmisError::Constraint(_));
         expect_err(
-            b.cancel_check_out(versioned.id()).await,
+            b.check_in(current.id(), false, None, None, None).await,
+            "checkIn of a checked-in document",
+            not_pwc,
+        );
+        expect_err(
+            b.cancel_check_out(current.id()).await,
             "cancelCheckOut of a checked-in document",
-            versioning,
+            not_pwc,
         );
         // Checking out twice.
-        let pwc = b.check_out(versioned.id()).await.unwrap();
-        expect_err(b.check_out(versioned.id()).await, "second checkOut", |e| {
-            versioning(e) || matches!(e, CmisError::Constraint(_))
+        let pwc = b.check_out(current.id()).await.unwrap();
+        expect_err(b.check_out(current.id()).await, "second checkOut", |e| {
+            not_pwc(e) || matches!(e, CmisError::UpdateConflict(_))
         });
         b.cancel_check_out(pwc.id()).await.unwrap();
         fx.finish().await;
@@ -926,6 +959,22 @@ mod cases {
             .await
             .unwrap();
         let mut current = doc;
+        if t.info.cmis_version_supported == "1.0" {
+            // appendContentStream is new in CMIS 1.1.
+            expect_err(
+                b.append_content(current.id(), upload("x", pattern(1, 9)), true, None)
+                    .await,
+                "appendContentStream over CMIS 1.0",
+                |e| matches!(e, CmisError::NotSupported(_)),
+            );
+            let emptied = b
+                .delete_content(current.id(), current.change_token())
+                .await
+                .unwrap();
+            assert!(matches!(emptied.content_length(), None | Some(0)));
+            fx.finish().await;
+            return;
+        }
         for (i, part) in parts.iter().enumerate().skip(1) {
             let last = i == parts.len() - 1;
             current = b
@@ -1010,6 +1059,112 @@ mod cases {
         assert!(first.has_more_items);
         let rest = b.query(&statement, false, Some(2), 2).await.unwrap();
         assert_eq!(rest.objects.len(), 1);
+        fx.finish().await;
+    }
+
+    /// A value of `ty` for writing: `n` values (distinct per `seed`).
+    fn sample_value(ty: PropertyType, n: usize, seed: i64) -> PropertyValue {
+        let strs = |prefix: &str| -> Vec<String> {
+            (0..n).map(|i| format!("{prefix}{seed}-{i} ü&+%")).collect()
+        };
+        match ty {
+            PropertyType::String => PropertyValue::String(strs("s")),
+            PropertyType::Id => PropertyValue::Id(strs("id;")),
+            PropertyType::Html => PropertyValue::Html(strs("<b>h</b>")),
+            PropertyType::Uri => PropertyValue::Uri(
+                (0..n)
+                    .map(|i| format!("http://example.com/{seed}/{i}?a=b&c"))
+                    .collect(),
+            ),
+            PropertyType::Integer => {
+                PropertyValue::Integer((0..n as i64).map(|i| seed * 1000 - i).collect())
+            }
+            PropertyType::Decimal => {
+                PropertyValue::Decimal((0..n).map(|i| seed as f64 + 0.25 * i as f64).collect())
+            }
+            PropertyType::Boolean => PropertyValue::Boolean((0..n).map(|i| i % 2 == 0).collect()),
+            PropertyType::DateTime => PropertyValue::DateTime(
+                (0..n as i64)
+                    .filter_map(|i| {
+                        chrono::DateTime::from_timestamp_millis(
+                            1_600_000_000_123 + seed * 86_400_000 + i,
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    pub async fn typed_properties_round_trip(t: &Target) {
+        let fx = Fixture::new(t, "typed").await;
+        let b = &*t.binding;
+        let type_id = t
+            .typed_document_type
+            .clone()
+            .unwrap_or("cmis:document".into());
+        let def = b.type_definition(&type_id).await.unwrap();
+        // Writable properties: the custom ones of the typed type, plus
+        // cmis:description where the type has it.
+        let writable: Vec<(String, PropertyType, bool)> = def
+            .property_definitions
+            .values()
+            .filter(|d| d.updatability == "readwrite")
+            .filter(|d| !d.id.starts_with("cmis:") || d.id == prop::DESCRIPTION)
+            .filter(|d| d.id != "PickListProp") // a choice list: only its own values
+            .map(|d| (d.id.clone(), d.property_type, d.multi_valued))
+            .collect();
+        assert!(
+            writable.iter().any(|(id, _, _)| id == prop::DESCRIPTION),
+            "{type_id} has a writable cmis:description"
+        );
+        if t.typed_document_type.is_some() {
+            let kinds: BTreeSet<&str> = writable.iter().map(|(_, ty, _)| ty.as_str()).collect();
+            assert_eq!(
+                kinds.len(),
+                8,
+                "{type_id} has writable properties of every type"
+            );
+        }
+
+        let check = |o: &cmis::CmisObject, props: &Properties| {
+            for (id, want) in props.iter() {
+                let got = o.properties.get(id);
+                assert_eq!(got, Some(want), "{id} read back");
+            }
+        };
+        let mut props = doc_props("typed.txt", &type_id);
+        for (id, ty, multi) in &writable {
+            props.set(id.clone(), sample_value(*ty, if *multi { 3 } else { 1 }, 1));
+        }
+        let doc = b
+            .create_document(Some(fx.id()), &props, None, None)
+            .await
+            .unwrap();
+        let doc = b.object(doc.id(), &all()).await.unwrap();
+        check(&doc, &props);
+        eprintln!(
+            "{}: {} writable properties round-tripped",
+            type_id,
+            writable.len()
+        );
+
+        // Update: new values, a multi-valued property down to one value,
+        // and one property unset.
+        let mut update = Properties::new();
+        for (i, (id, ty, _multi)) in writable.iter().enumerate() {
+            let value = if i == 0 {
+                sample_value(*ty, 0, 2)
+            } else {
+                sample_value(*ty, 1, 2)
+            };
+            update.set(id.clone(), value);
+        }
+        let updated = b
+            .update_properties(doc.id(), &update, doc.change_token())
+            .await
+            .unwrap();
+        let updated = b.object(updated.id(), &all()).await.unwrap();
+        check(&updated, &update);
         fx.finish().await;
     }
 }

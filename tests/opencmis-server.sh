@@ -70,6 +70,12 @@ for tag in ("servlet", "servlet-mapping"):
 open(path, "w", encoding="utf-8").write(xml)
 PY
     fi
+    # Uploads above the memory threshold (4 MiB) go to temp files that the
+    # war encrypts with AES/CTR/PKCS5Padding, which Java 17 refuses: every
+    # such upload failed with "runtime: An error occurred!". Plain temp
+    # files (they live in $STATE) avoid it.
+    sed -i 's/^InMemoryServer.EncryptTempFiles=true/InMemoryServer.EncryptTempFiles=false/' \
+        "$app/WEB-INF/classes/repository.properties"
     mkdir -p "$STATE/base"
     cat >"$STATE/base/start.ini" <<'INI'
 --module=server
@@ -106,12 +112,14 @@ start() {
     local port
     port=$(free_port)
     echo "$port" >"$PORTFILE"
+    # 9>&-: the server must not inherit the start lock, or every later
+    # start would wait for it as long as the server runs.
     (
         cd "$STATE/base"
         exec java -Xmx2g -Djava.io.tmpdir="$STATE" -jar "$JETTY_HOME/start.jar" \
             jetty.home="$JETTY_HOME" jetty.base="$STATE/base" \
             jetty.http.host=127.0.0.1 jetty.http.port="$port"
-    ) >"$LOG" 2>&1 </dev/null &
+    ) >"$LOG" 2>&1 </dev/null 9>&- &
     pid=$!
     echo "$pid" >"$PIDFILE"
     if ! wait_ready "$pid"; then

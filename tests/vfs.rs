@@ -403,6 +403,19 @@ async fn xattrs_show_and_set_properties() {
         vfs.setxattr(f, "user.cmis.objectId", b"x").await,
         Err(VfsError::NotPermitted(_))
     ));
+    // What is pending, on the root.
+    let g = write_file(&vfs, ROOT_INO, "later.txt", b"12345").await;
+    let p = vfs
+        .getxattr(ROOT_INO, cmisfs::vfs::PENDING_XATTR)
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8(p).unwrap(), "5\t/later.txt\n");
+    vfs.fsync(g).await.unwrap();
+    assert!(vfs
+        .getxattr(ROOT_INO, cmisfs::vfs::PENDING_XATTR)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         vfs.getxattr(f, "user.other").await,
         Err(VfsError::NoAttr(_))

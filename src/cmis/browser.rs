@@ -120,9 +120,16 @@ impl BrowserBinding {
             text.truncate(q);
         }
         let base = text.trim_end_matches('/').to_string();
-        let encoded: Vec<String> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        // URL parsers resolve `.` and `..` (even as %2E), which would
+        // address another object: such names are reachable by id only.
+        if segments.iter().any(|s| *s == "." || *s == "..") {
+            return Err(CmisError::InvalidArgument(format!(
+                "path '{path}' has a '.' or '..' name, which a URL cannot carry; use the object id"
+            )));
+        }
+        let encoded: Vec<String> = segments
+            .iter()
             .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
             .collect();
         let full = if encoded.is_empty() {
@@ -200,24 +207,84 @@ impl BrowserBinding {
     }
 
     /// The object a change returned, or the object re-read when the reply
-    /// carries none. `latest`: re-read the latest version (the change may
-    /// have made a new one).
+    /// carries none (see [`Reread`]).
     async fn changed_object(
         &self,
         reply: Value,
         object_id: &str,
-        latest: bool,
+        reread: Reread,
     ) -> Result<CmisObject> {
         if reply.get("properties").is_some() || reply.get("succinctProperties").is_some() {
             return json::parse_object(&reply);
         }
-        let mut url = self.object_url(object_id, "object");
-        if latest {
-            url.query_pairs_mut().append_pair("returnVersion", "latest");
+        tracing::debug!(object_id, ?reread, "no object in the reply: reading it");
+        let read = |latest: bool| {
+            let mut url = self.object_url(object_id, "object");
+            if latest {
+                url.query_pairs_mut().append_pair("returnVersion", "latest");
+            }
+            add_read_options(&mut url, &ReadOptions::default());
+            async move { json::parse_object(&self.get_json(url).await?) }
+        };
+        match reread {
+            Reread::Same => read(false).await,
+            Reread::Latest => read(true).await,
+            Reread::SameOrNewVersion => {
+                let object = read(false).await?;
+                // An old version now: the change made a new one. (A PWC is
+                // never the latest version, and stays what we changed.)
+                if object.is_latest_version() == Some(false)
+                    && object.is_private_working_copy() != Some(true)
+                {
+                    read(true).await
+                } else {
+                    Ok(object)
+                }
+            }
         }
-        add_read_options(&mut url, &ReadOptions::default());
-        json::parse_object(&self.get_json(url).await?)
     }
+}
+
+impl BrowserBinding {
+    /// The object a create returned or, when the reply holds none, the
+    /// object found by its parent's path and its name.
+    async fn created_object(
+        &self,
+        reply: Value,
+        parent_id: Option<&str>,
+        properties: &Properties,
+    ) -> Result<CmisObject> {
+        if !reply.is_null() {
+            return json::parse_object(&reply);
+        }
+        let (Some(parent_id), Some(name)) = (parent_id, properties.str(prop::NAME)) else {
+            return Err(CmisError::Protocol {
+                message: "the create answered no object, and it cannot be found by path".into(),
+            });
+        };
+        tracing::debug!(
+            parent_id,
+            "no object in the create reply: reading it by path"
+        );
+        let parent = self.object(parent_id, &ReadOptions::default()).await?;
+        let parent_path = parent.path().ok_or_else(|| CmisError::Protocol {
+            message: "the create answered no object, and its folder has no path".into(),
+        })?;
+        let path = format!("{}/{name}", parent_path.trim_end_matches('/'));
+        self.object_by_path(&path, &ReadOptions::default()).await
+    }
+}
+
+/// How to find the object after a change whose reply did not include it.
+#[derive(Debug, Clone, Copy)]
+enum Reread {
+    /// The id still names it (updateProperties, move).
+    Same,
+    /// The id may now name an older version (content changes on servers
+    /// that version automatically).
+    SameOrNewVersion,
+    /// The id is gone or old: ask for the latest version (checkIn).
+    Latest,
 }
 
 /// GET on the service URL, with errors that say what came back instead of
@@ -234,7 +301,16 @@ async fn fetch_repositories(client: &HttpClient, url: &str) -> Result<Vec<Reposi
             strip_query(&parsed)
         ),
     };
-    let body = read_body(response).await?;
+    // Only JSON (or an untyped or text reply) can be CMIS; anything else
+    // is not read, however big it is.
+    let maybe_json = content_type.is_empty()
+        || content_type.contains("json")
+        || content_type.starts_with("text/plain");
+    let body = if maybe_json {
+        read_body(response).await?
+    } else {
+        Vec::new()
+    };
     let value: Option<Value> = serde_json::from_slice(&body).ok();
     if let Some(e) = value.as_ref().and_then(json::parse_exception) {
         return Err(e);
@@ -318,22 +394,19 @@ fn transport(e: reqwest::Error) -> CmisError {
     super::http::transport_error(e)
 }
 
-/// The error a failed request stands for.
+/// The error a failed request stands for (its body read up to 64 KiB).
 async fn error_from(response: Response) -> CmisError {
     let status = response.status().as_u16();
     let url = strip_query(response.url());
-    let body = match read_body(response).await {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    if let Some(e) = serde_json::from_slice::<Value>(&body)
+    let body = HttpClient::error_body(response).await;
+    if let Some(e) = serde_json::from_str::<Value>(&body)
         .ok()
         .as_ref()
         .and_then(json::parse_exception)
     {
         return e;
     }
-    let message = match snippet(&body) {
+    let message = match snippet(body.as_bytes()) {
         s if s.is_empty() => format!("HTTP {status} from {url}"),
         s => s,
     };
@@ -545,7 +618,7 @@ impl Binding for BrowserBinding {
                 versioning_state.map(VersioningState::as_str),
             );
         let reply = self.post_maybe_content(url, form, content).await?;
-        json::parse_object(&reply)
+        self.created_object(reply, folder_id, properties).await
     }
 
     async fn create_folder(&self, parent_id: &str, properties: &Properties) -> Result<CmisObject> {
@@ -553,7 +626,8 @@ impl Binding for BrowserBinding {
             .text("objectId", parent_id)
             .properties(properties);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        json::parse_object(&reply)
+        self.created_object(reply, Some(parent_id), properties)
+            .await
     }
 
     async fn set_content(
@@ -570,7 +644,8 @@ impl Binding for BrowserBinding {
         let reply = self
             .post_content(self.root_folder_url.clone(), form, content)
             .await?;
-        self.changed_object(reply, object_id, true).await
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
     }
 
     async fn append_content(
@@ -587,7 +662,8 @@ impl Binding for BrowserBinding {
         let reply = self
             .post_content(self.root_folder_url.clone(), form, content)
             .await?;
-        self.changed_object(reply, object_id, true).await
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
     }
 
     async fn delete_content(
@@ -599,7 +675,8 @@ impl Binding for BrowserBinding {
             .text("objectId", object_id)
             .opt("changeToken", change_token);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        self.changed_object(reply, object_id, true).await
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
     }
 
     async fn update_properties(
@@ -613,7 +690,7 @@ impl Binding for BrowserBinding {
             .opt("changeToken", change_token)
             .properties(properties);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        self.changed_object(reply, object_id, false).await
+        self.changed_object(reply, object_id, Reread::Same).await
     }
 
     async fn move_object(
@@ -627,7 +704,7 @@ impl Binding for BrowserBinding {
             .text("targetFolderId", target_folder_id)
             .text("sourceFolderId", source_folder_id);
         let reply = self.post(self.root_folder_url.clone(), form).await?;
-        self.changed_object(reply, object_id, false).await
+        self.changed_object(reply, object_id, Reread::Same).await
     }
 
     async fn delete(&self, object_id: &str, all_versions: bool) -> Result<()> {
@@ -723,7 +800,7 @@ impl Binding for BrowserBinding {
         let reply = self
             .post_maybe_content(self.root_folder_url.clone(), form, content)
             .await?;
-        self.changed_object(reply, pwc_id, true).await
+        self.changed_object(reply, pwc_id, Reread::Latest).await
     }
 
     async fn all_versions(&self, object_id: &str) -> Result<Vec<CmisObject>> {
@@ -805,6 +882,9 @@ mod tests {
             "http://h/cmis/browser/A1/root/a%20b/c%23d%3Fe%2Bf%26g%25h%27%22%C3%BC"
         );
         assert!(b.path_url("relative").is_err());
+        assert!(b.path_url("/a/../b").is_err());
+        assert!(b.path_url("/a/.").is_err());
+        assert!(b.path_url("/a/.../b").is_ok());
     }
 
     #[test]

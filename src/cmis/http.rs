@@ -174,7 +174,12 @@ pub fn transport_error(e: reqwest::Error) -> CmisError {
         if message.contains("certificate") || message.contains("tls") || message.contains("TLS") {
             CmisError::Tls { url, message }
         } else {
-            CmisError::Connect { url, message }
+            // reqwest's chain repeats the URL; the root cause says it all
+            // ("Connection refused (os error 111)").
+            CmisError::Connect {
+                url,
+                message: root_cause(&e),
+            }
         }
     } else if e.is_builder() {
         CmisError::InvalidArgument(format!("invalid request URL {url}: {message}"))
@@ -196,6 +201,15 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// The innermost error of a chain.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
 }
 
 /// URLs in error messages without their query (it may hold ids, never

@@ -209,6 +209,15 @@ pub struct Discovery {
 
 /// Finds out which binding the URL speaks and lists its repositories.
 pub async fn discover(options: &ConnectOptions) -> Result<Discovery> {
+    match url::Url::parse(&options.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => {
+            return Err(CmisError::InvalidArgument(format!(
+                "'{}' is not an http:// or https:// URL",
+                options.url
+            )))
+        }
+    }
     let client = http::HttpClient::new(&options.http)?;
     match options.binding {
         BindingChoice::Browser => Ok(Discovery {

@@ -74,10 +74,19 @@ fn json_response(status: StatusCode, v: Value) -> Response {
 }
 
 async fn handle(State(st): State<St>, req: Request) -> Response {
-    match dispatch(st, req).await {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = match dispatch(st, req).await {
         Ok(r) => r,
-        Err(e) => error_response(&e),
-    }
+        Err(e) => {
+            if e.http_status() >= 500 {
+                tracing::warn!(%method, %path, "request failed: {e}");
+            }
+            error_response(&e)
+        }
+    };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+    response
 }
 
 /// Request parameters (query string or form), names case-insensitive.
@@ -288,6 +297,14 @@ async fn dispatch(st: St, req: Request) -> Result<Response> {
         return Ok(r);
     };
     let segs = decode_path(&path)?;
+    if segs
+        .iter()
+        .any(|s| s == "." || s == ".." || s.contains('\0'))
+    {
+        return Err(CmisError::InvalidArgument(
+            "paths must not contain '.', '..' or NUL".into(),
+        ));
+    }
     let params = parse_urlencoded(req.uri().query().unwrap_or(""))?;
     let base = base_url(req.headers());
     let seg: Vec<&str> = segs.iter().map(String::as_str).collect();
@@ -321,8 +338,10 @@ async fn dispatch(st: St, req: Request) -> Result<Response> {
                 user,
                 base,
             };
-            if req.method() == Method::GET {
-                if object_level {
+            if req.method() == Method::GET || req.method() == Method::HEAD {
+                // objectId on the repository URL: an object read too (lenient,
+                // some clients do this).
+                if object_level || params.get("objectId").is_some() {
                     ctx.object_get(params, obj_path, req.headers().clone())
                         .await
                 } else {
@@ -474,6 +493,7 @@ struct Ctx {
 impl Ctx {
     /// Renders one object fresh from a new snapshot.
     async fn render(&self, id: String, render: Render, status: StatusCode) -> Result<Response> {
+        let created_id = id.clone();
         let svc = self.st.svc.clone();
         let user = self.user.clone();
         let v = blocking(move || {
@@ -485,8 +505,10 @@ impl Ctx {
         let mut resp = json_response(status, v);
         if status == StatusCode::CREATED {
             if let Ok(h) = HeaderValue::from_str(&format!(
-                "{}/browser/{}/root",
-                self.base, self.st.svc.repo_id
+                "{}/browser/{}/root?objectId={}",
+                self.base,
+                self.st.svc.repo_id,
+                percent_encoding::utf8_percent_encode(&created_id, FILENAME_SET)
             )) {
                 resp.headers_mut().insert(header::LOCATION, h);
             }
@@ -859,6 +881,8 @@ impl Ctx {
                 });
                 // Force a failure even when the limit falls on the end.
                 let tail = futures_util::stream::once(async {
+                    // Let what was sent reach the client before the cut.
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     Err::<Bytes, std::io::Error>(std::io::Error::other(
                         "injected fault: connection dropped",
                     ))
@@ -1086,6 +1110,35 @@ impl Ctx {
                 .await?;
                 Ok(json_response(StatusCode::OK, v))
             }
+            "bulkupdate" => {
+                let mut targets = Vec::new();
+                for (k, v) in &p.0 {
+                    if let Some(i) = index1(k, "objectId") {
+                        let token = p.get(&format!("changeToken[{i}]")).map(str::to_string);
+                        targets.push((v.clone(), token));
+                    }
+                }
+                let v = blocking(move || {
+                    let mut out = Vec::new();
+                    for (id, token) in targets {
+                        // Objects that cannot be updated are left out (spec).
+                        if let Ok(new_id) =
+                            svc.update_properties(&user, &id, token.as_deref(), &props)
+                        {
+                            let r = svc.read()?;
+                            let rec = svc.get(&r, &user, &new_id)?;
+                            out.push(json!({
+                                "id": id,
+                                "newId": new_id,
+                                "changeToken": rec.change_token.to_string(),
+                            }));
+                        }
+                    }
+                    Ok(Value::Array(out))
+                })
+                .await?;
+                Ok(json_response(StatusCode::OK, v))
+            }
             "query" => self.query(p).await,
             other => Err(CmisError::NotSupported(format!(
                 "action '{other}' is not supported"
@@ -1143,7 +1196,7 @@ fn tree_json<R: Read>(
 /// `bytes=a-b` / `bytes=a-` / `bytes=-n` → (start, length); `Ok(None)` for
 /// headers we ignore (several ranges, other units), `Err` when
 /// unsatisfiable.
-pub fn parse_range(h: &str, total: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
+fn parse_range(h: &str, total: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
     let Some(spec) = h.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
@@ -1179,6 +1232,10 @@ pub fn parse_range(h: &str, total: u64) -> std::result::Result<Option<(u64, u64)
             Err(_) => return Ok(None),
         }
     };
+    if start == 0 && end == total - 1 {
+        // The whole stream: answer 200, not a "partial" 206.
+        return Ok(None);
+    }
     Ok(Some((start, end - start + 1)))
 }
 
@@ -1199,6 +1256,7 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
             .await
             .map_err(|e| CmisError::InvalidArgument(format!("bad multipart body: {e}")))?;
         let mut fields = 0;
+        let mut text_bytes = 0usize;
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
@@ -1220,7 +1278,9 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
                         "more than one content part".into(),
                     ));
                 }
-                let file_name = field.file_name().unwrap_or("").to_string();
+                let file_name = extended_file_name(field.headers())
+                    .or_else(|| field.file_name().map(str::to_string))
+                    .unwrap_or_default();
                 let mime = field
                     .content_type()
                     .unwrap_or("application/octet-stream")
@@ -1234,8 +1294,9 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
                     .await
                     .map_err(|e| CmisError::InvalidArgument(format!("bad multipart body: {e}")))?
                 {
-                    if buf.len() + chunk.len() > MAX_FORM {
-                        return Err(CmisError::Constraint("form field too large".into()));
+                    text_bytes += chunk.len();
+                    if text_bytes > MAX_FORM {
+                        return Err(CmisError::Constraint("form fields too large".into()));
                     }
                     buf.extend_from_slice(&chunk);
                 }
@@ -1268,6 +1329,30 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
         }
     }
     Ok((params, staged))
+}
+
+/// The RFC 2231 / 5987 `filename*=UTF-8''...` of a part, which clients
+/// use for non-ASCII names and multer does not decode.
+fn extended_file_name(h: &HeaderMap) -> Option<String> {
+    let cd = h.get(header::CONTENT_DISPOSITION)?.to_str().ok()?;
+    for param in cd.split(';') {
+        let Some((k, v)) = param.trim().split_once('=') else {
+            continue;
+        };
+        if k.trim().eq_ignore_ascii_case("filename*") {
+            let v = v.trim().trim_matches('"');
+            let (charset, rest) = v.split_once('\'')?;
+            let (_, encoded) = rest.split_once('\'')?;
+            if !charset.eq_ignore_ascii_case("utf-8") {
+                return None;
+            }
+            return percent_encoding::percent_decode_str(encoded)
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned());
+        }
+    }
+    None
 }
 
 /// Streams one multipart file part to a synced temporary file.
@@ -1384,6 +1469,7 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(parse_range("bytes=0-0", 10), Ok(Some((0, 1))));
+        assert_eq!(parse_range("bytes=0-", 10), Ok(None));
         assert_eq!(parse_range("bytes=5-", 10), Ok(Some((5, 5))));
         assert_eq!(parse_range("bytes=-3", 10), Ok(Some((7, 3))));
         assert_eq!(parse_range("bytes=2-100", 10), Ok(Some((2, 8))));

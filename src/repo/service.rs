@@ -40,10 +40,31 @@ use crate::cmis::model::{
 
 type Result<T> = std::result::Result<T, CmisError>;
 
+/// Deepest folder nesting getDescendants/getFolderTree walk with depth -1.
+const MAX_TREE_DEPTH: usize = 500;
+
+/// How many folders lie above `rec` (stops counting past the limit).
+fn nesting<R: Read>(r: &R, rec: &ObjRec) -> Result<usize> {
+    let mut n = 0;
+    let mut cur = rec.parents.first().cloned();
+    while let Some(p) = cur {
+        n += 1;
+        if n > MAX_TREE_DEPTH {
+            break;
+        }
+        cur = r.obj(&p)?.and_then(|f| f.parents.first().cloned());
+    }
+    Ok(n)
+}
+
 /// Longest accepted cmis:name, in bytes.
 pub const MAX_NAME: usize = 1024;
 /// Longest accepted value of any other string property, in bytes.
 pub const MAX_VALUE: usize = 64 * 1024;
+
+/// One page of the change log: (token, event) pairs, whether more
+/// follow, and the token to continue from.
+pub type ChangesPage = (Vec<(u64, ChangeRec)>, bool, Option<String>);
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -210,7 +231,8 @@ impl Service {
                     id: id.clone(),
                     kind: Kind::Folder,
                     type_id: "cmis:folder".into(),
-                    name: String::new(),
+                    // Never part of a path; OpenCMIS names its root too.
+                    name: "root".into(),
                     description: None,
                     secondary_types: Vec::new(),
                     parents: Vec::new(),
@@ -239,11 +261,36 @@ impl Service {
             }
         };
         store.commit(tx)?;
-        Ok(Service {
+        let svc = Service {
             store,
             repo_id,
             root_id,
-        })
+        };
+        svc.remove_orphan_content()?;
+        Ok(svc)
+    }
+
+    /// Content files no record refers to: renamed in by a transaction that
+    /// never committed (a crash between rename and commit). Run at start,
+    /// before any request.
+    fn remove_orphan_content(&self) -> Result<()> {
+        let r = self.read()?;
+        let used: HashSet<String> = r
+            .all_objects()?
+            .into_iter()
+            .filter_map(|o| o.content.map(|c| c.id))
+            .collect();
+        let dir = self.store.content_path("");
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if !used.contains(&name) {
+                    tracing::warn!(file = %name, "removing orphan content file");
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn read(&self) -> Result<Rx> {
@@ -382,12 +429,18 @@ impl Service {
             });
         }
         let mut all = Vec::with_capacity(entries.len());
+        let inherited = acl::folder_aces(r, &folder)?;
         for (_, id) in &entries {
             let rec = r.need(id)?;
             if folders_only && rec.kind != Kind::Folder {
                 continue;
             }
-            if acl::permission(r, &user.name, user.admin, &rec)? < Perm::Read {
+            let perm = if rec.parents.len() == 1 {
+                acl::child_permission(&user.name, user.admin, &rec, &inherited)
+            } else {
+                acl::permission(r, &user.name, user.admin, &rec)?
+            };
+            if perm < Perm::Read {
                 continue;
             }
             all.push(rec);
@@ -428,6 +481,12 @@ impl Service {
                 "'{folder_id}' is not a folder"
             )));
         }
+        // Deeper than the nesting limit is the same as "everything".
+        let depth = if depth > MAX_TREE_DEPTH as i64 {
+            -1
+        } else {
+            depth
+        };
         self.tree_rec(r, user, folder_id, depth, folders_only, &mut 0)
     }
 
@@ -455,7 +514,14 @@ impl Service {
                     "tree too large; use a smaller depth".into(),
                 ));
             }
+            // Bounded recursion: a pathological nesting must not overflow
+            // the stack (the walk below and the JSON rendering recurse).
             let children = if rec.kind == Kind::Folder && (depth == -1 || depth > 1) {
+                if *count > 100_000 || depth == -1 && nesting(r, &rec)? > MAX_TREE_DEPTH {
+                    return Err(CmisError::Constraint(
+                        "folder tree too deep; use a smaller depth".into(),
+                    ));
+                }
                 let d = if depth == -1 { -1 } else { depth - 1 };
                 self.tree_rec(r, user, &id, d, folders_only, count)?
             } else {
@@ -824,11 +890,7 @@ impl Service {
         Ok(false)
     }
 
-    pub fn changes(
-        &self,
-        from: Option<&str>,
-        max: u64,
-    ) -> Result<(Vec<(u64, ChangeRec)>, bool, Option<String>)> {
+    pub fn changes(&self, from: Option<&str>, max: u64) -> Result<ChangesPage> {
         let r = self.read()?;
         let from = match from {
             None | Some("") => 0,
@@ -952,9 +1014,11 @@ impl Service {
 
     fn touch_folder(&self, tx: &mut Tx, user: &User, folder: &str) -> Result<()> {
         if let Some(mut f) = tx.obj(folder)? {
+            // The date moves (like a directory's mtime) but not the change
+            // token: the folder's own properties did not change, and
+            // clients holding its token must not get updateConflict.
             f.modified = now();
             f.modified_by = user.name.clone();
-            f.change_token += 1;
             tx.put_obj(&f)?;
         }
         Ok(())
@@ -1032,10 +1096,30 @@ impl Service {
             self.touch_folder(&mut tx, user, f)?;
         }
         if let Some(c) = &content {
-            rec.content = Some(self.adopt(&mut tx, c)?);
+            let mut c = self.adopt(&mut tx, c)?;
+            if c.file_name.is_empty() {
+                c.file_name = rec.name.clone();
+            }
+            rec.content = Some(c);
         }
         let sid = format!("s{}", tx.next_number()?);
         rec.series_id = Some(sid.clone());
+        if state == VersioningState::CheckedOut {
+            // The series has no version yet, only its PWC (filed where the
+            // document was created); checkIn makes it 1.0 or 0.1.
+            rec.is_pwc = true;
+            rec.version_label = Some("pwc".into());
+            tx.put_obj(&rec)?;
+            tx.put_series(&SeriesRec {
+                id: sid,
+                versions: Vec::new(),
+                pwc: Some(rec.id.clone()),
+                checked_out_by: Some(user.name.clone()),
+            })?;
+            log_change(&mut tx, &rec, "created")?;
+            self.store.commit(tx)?;
+            return Ok(rec.id);
+        }
         rec.is_latest = true;
         let (label, major) = match state {
             VersioningState::None => (None, true),
@@ -1053,13 +1137,8 @@ impl Service {
             checked_out_by: None,
         })?;
         log_change(&mut tx, &rec, "created")?;
-        let id = if state == VersioningState::CheckedOut {
-            self.check_out_in(&mut tx, user, &rec.id)?
-        } else {
-            rec.id.clone()
-        };
         self.store.commit(tx)?;
-        Ok(id)
+        Ok(rec.id)
     }
 
     /// Checks that content may be changed on `rec` by `user`.
@@ -1497,12 +1576,15 @@ impl Service {
         Ok(())
     }
 
-    /// deleteTree; returns the ids that could not be deleted.
+    /// deleteTree; returns the ids that could not be deleted. Documents
+    /// go with all their versions whatever `_all_versions` says: without
+    /// version-specific filing, an older version left behind would be filed
+    /// nowhere.
     pub fn delete_tree(
         &self,
         user: &User,
         folder_id: &str,
-        all_versions: bool,
+        _all_versions: bool,
         unfile: UnfileObjects,
         continue_on_failure: bool,
     ) -> Result<Vec<String>> {
@@ -1524,7 +1606,6 @@ impl Service {
             &mut tx,
             user,
             &folder,
-            all_versions,
             unfile,
             continue_on_failure,
             &mut failed,
@@ -1546,7 +1627,6 @@ impl Service {
         tx: &mut Tx,
         user: &User,
         folder: &ObjRec,
-        all_versions: bool,
         unfile: UnfileObjects,
         cont: bool,
         failed: &mut Vec<String>,
@@ -1564,7 +1644,7 @@ impl Service {
             }
             match rec.kind {
                 Kind::Folder => {
-                    if !self.delete_tree_rec(tx, user, &rec, all_versions, unfile, cont, failed)? {
+                    if !self.delete_tree_rec(tx, user, &rec, unfile, cont, failed)? {
                         ok = false;
                     }
                 }
@@ -1700,6 +1780,14 @@ impl Service {
 
     fn cancel_in(&self, tx: &mut Tx, user: &User, id: &str) -> Result<()> {
         let (pwc, mut series) = self.pwc_of(tx, user, id)?;
+        if series.versions.is_empty() {
+            // Created checked out: cancelling deletes the document.
+            self.unfile_all(tx, &pwc)?;
+            tx.del_obj(&pwc)?;
+            tx.del_series(&series.id)?;
+            log_change(tx, &pwc, "deleted")?;
+            return Ok(());
+        }
         series.pwc = None;
         series.checked_out_by = None;
         tx.put_series(&series)?;
@@ -1733,12 +1821,10 @@ impl Service {
         validate_input(input, false)?;
         let mut tx = self.store.write()?;
         let (mut pwc, mut series) = self.pwc_of(&tx, user, id)?;
-        let prev_id = series
-            .versions
-            .last()
-            .cloned()
-            .ok_or_else(|| CmisError::Storage("version series without versions".into()))?;
-        let mut prev = tx.need(&prev_id)?;
+        let mut prev = match series.versions.last() {
+            Some(p) => Some(tx.need(p)?),
+            None => None,
+        };
         if let Some(c) = &content {
             let mut c2 = self.adopt(&mut tx, c)?;
             if c2.file_name.is_empty() {
@@ -1757,33 +1843,42 @@ impl Service {
             .cloned()
             .unwrap_or_else(|| pwc.name.clone());
         check_name(&new_name)?;
-        // The new version takes over the previous one's place in folders.
-        for p in &prev.parents {
-            tx.del_child(p, &prev.name)?;
-        }
-        for p in &prev.parents {
-            if tx.child(p, &new_name)?.is_some() {
-                return Err(CmisError::NameConstraintViolation(format!(
-                    "an object named '{new_name}' already exists in the folder"
-                )));
+        match prev.as_mut() {
+            Some(prev) => {
+                // The new version takes over the previous one's place in folders.
+                for p in &prev.parents {
+                    tx.del_child(p, &prev.name)?;
+                }
+                for p in &prev.parents {
+                    if tx.child(p, &new_name)?.is_some() {
+                        return Err(CmisError::NameConstraintViolation(format!(
+                            "an object named '{new_name}' already exists in the folder"
+                        )));
+                    }
+                    tx.put_child(p, &new_name, &pwc.id)?;
+                }
+                pwc.name = new_name;
+                pwc.parents = std::mem::take(&mut prev.parents);
+                pwc.acl = std::mem::take(&mut prev.acl);
+                prev.is_latest = false;
+                prev.change_token += 1;
+                tx.put_obj(prev)?;
             }
-            tx.put_child(p, &new_name, &pwc.id)?;
+            // Created checked out: the PWC is filed already.
+            None => self.rename(&mut tx, &mut pwc, &new_name)?,
         }
-        pwc.name = new_name;
-        pwc.parents = std::mem::take(&mut prev.parents);
-        pwc.acl = std::mem::take(&mut prev.acl);
         pwc.is_pwc = false;
         pwc.is_latest = true;
         pwc.is_major = major;
-        pwc.version_label = Some(next_label(prev.version_label.as_deref(), major));
+        pwc.version_label = Some(next_label(
+            prev.as_ref().and_then(|p| p.version_label.as_deref()),
+            major,
+        ));
         pwc.checkin_comment = comment.map(str::to_string).filter(|c| !c.is_empty());
         Self::bump(&mut pwc, user);
-        prev.is_latest = false;
-        prev.change_token += 1;
         series.versions.push(pwc.id.clone());
         series.pwc = None;
         series.checked_out_by = None;
-        tx.put_obj(&prev)?;
         tx.put_obj(&pwc)?;
         refresh_latest_major(&mut tx, &series)?;
         tx.put_series(&series)?;
@@ -2183,6 +2278,69 @@ mod tests {
         assert!(more);
         let (ev2, _, _) = s.changes(tok.as_deref(), 100).unwrap();
         assert_eq!(ev2[0].0, ev[2].0 + 1);
+    }
+
+    #[test]
+    fn created_checked_out() {
+        let (_d, s) = svc();
+        let u = User::admin();
+        let root = s.root_id.clone();
+        let pwc = s
+            .create_document(
+                &u,
+                Some(&root),
+                &props("c"),
+                None,
+                Some(VersioningState::CheckedOut),
+            )
+            .unwrap();
+        let r = s.read().unwrap();
+        assert_eq!(s.all_versions(&r, &u, &pwc).unwrap().len(), 1);
+        assert_eq!(s.by_path(&r, &u, "/c").unwrap().id, pwc);
+        drop(r);
+        let v = s
+            .check_in(&u, &pwc, false, &props("c2"), None, None)
+            .unwrap();
+        let r = s.read().unwrap();
+        let rec = r.need(&v).unwrap();
+        assert_eq!(rec.version_label.as_deref(), Some("0.1"));
+        assert_eq!(s.by_path(&r, &u, "/c2").unwrap().id, v);
+        drop(r);
+        let pwc2 = s
+            .create_document(
+                &u,
+                Some(&root),
+                &props("gone"),
+                None,
+                Some(VersioningState::CheckedOut),
+            )
+            .unwrap();
+        s.cancel_check_out(&u, &pwc2).unwrap();
+        let r = s.read().unwrap();
+        assert!(r.obj(&pwc2).unwrap().is_none());
+        assert!(s.by_path(&r, &u, "/gone").is_err());
+    }
+
+    #[test]
+    fn orphan_content_is_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Service::open(dir.path()).unwrap();
+        let root = s.root_id.clone();
+        let id = s
+            .create_document(
+                &User::admin(),
+                Some(&root),
+                &props("k"),
+                Some(staged(&s, b"k")),
+                None,
+            )
+            .unwrap();
+        let orphan = s.store.content_path("c999999");
+        std::fs::write(&orphan, b"x").unwrap();
+        drop(s);
+        let s = Service::open(dir.path()).unwrap();
+        assert!(!orphan.exists());
+        assert_eq!(content(&s, &id), b"k");
     }
 
     #[test]

@@ -147,13 +147,15 @@ impl Store {
         let tmp_dir = data_dir.join("tmp");
         std::fs::create_dir_all(&content_dir).st()?;
         std::fs::create_dir_all(&tmp_dir).st()?;
+        // Fails if another process has the database open, before we touch
+        // anything of that process's.
+        let db = Database::create(data_dir.join("meta.redb")).st()?;
         // Uploads that never committed: nothing refers to them.
         if let Ok(entries) = std::fs::read_dir(&tmp_dir) {
             for e in entries.flatten() {
                 let _ = std::fs::remove_file(e.path());
             }
         }
-        let db = Database::create(data_dir.join("meta.redb")).st()?;
         // Create every table once so that read transactions can open them.
         let tx = db.begin_write().st()?;
         {
@@ -172,7 +174,14 @@ impl Store {
     }
 
     pub fn read(&self) -> Result<Rx, CmisError> {
-        Ok(Rx(self.db.begin_read().st()?))
+        let r: ReadTransaction = self.db.begin_read().st()?;
+        Ok(Rx {
+            objects: r.open_table(OBJECTS).st()?,
+            children: r.open_table(CHILDREN).st()?,
+            series: r.open_table(SERIES).st()?,
+            changes: r.open_table(CHANGES).st()?,
+            meta: r.open_table(META).st()?,
+        })
     }
 
     pub fn write(&self) -> Result<Tx, CmisError> {
@@ -234,8 +243,14 @@ impl Store {
     }
 }
 
-/// A read transaction (a consistent snapshot).
-pub struct Rx(ReadTransaction);
+/// A read transaction (a consistent snapshot), its tables opened once.
+pub struct Rx {
+    objects: ObjTable,
+    children: ChildTable,
+    series: ObjTable,
+    changes: ChangeTable,
+    meta: MetaTable,
+}
 
 /// A write transaction plus the content files it adds and retires.
 pub struct Tx {
@@ -270,20 +285,20 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, CmisError> {
 }
 
 macro_rules! impl_read {
-    ($ty:ty, $inner:tt) => {
+    ($ty:ty) => {
         impl Read for $ty {
             fn obj(&self, id: &str) -> Result<Option<ObjRec>, CmisError> {
-                let t = self.$inner.open_table(OBJECTS).st()?;
+                let t = self.t_objects()?;
                 let v = t.get(id).st()?;
                 v.map(|g| decode(g.value())).transpose()
             }
             fn child(&self, folder: &str, name: &str) -> Result<Option<String>, CmisError> {
-                let t = self.$inner.open_table(CHILDREN).st()?;
+                let t = self.t_children()?;
                 let v = t.get((folder, name)).st()?;
                 Ok(v.map(|g| g.value().to_string()))
             }
             fn children(&self, folder: &str) -> Result<Vec<(String, String)>, CmisError> {
-                let t = self.$inner.open_table(CHILDREN).st()?;
+                let t = self.t_children()?;
                 let mut out = Vec::new();
                 for item in t.range((folder, "")..).st()? {
                     let (k, v) = item.st()?;
@@ -296,7 +311,7 @@ macro_rules! impl_read {
                 Ok(out)
             }
             fn child_count(&self, folder: &str) -> Result<u64, CmisError> {
-                let t = self.$inner.open_table(CHILDREN).st()?;
+                let t = self.t_children()?;
                 let mut n = 0;
                 for item in t.range((folder, "")..).st()? {
                     let (k, _) = item.st()?;
@@ -308,12 +323,12 @@ macro_rules! impl_read {
                 Ok(n)
             }
             fn series(&self, id: &str) -> Result<Option<SeriesRec>, CmisError> {
-                let t = self.$inner.open_table(SERIES).st()?;
+                let t = self.t_series()?;
                 let v = t.get(id).st()?;
                 v.map(|g| decode(g.value())).transpose()
             }
             fn meta(&self, key: &str) -> Result<Option<String>, CmisError> {
-                let t = self.$inner.open_table(META).st()?;
+                let t = self.t_meta()?;
                 let v = t.get(key).st()?;
                 Ok(v.map(|g| g.value().to_string()))
             }
@@ -322,7 +337,7 @@ macro_rules! impl_read {
                 from: u64,
                 max: usize,
             ) -> Result<Vec<(u64, ChangeRec)>, CmisError> {
-                let t = self.$inner.open_table(CHANGES).st()?;
+                let t = self.t_changes()?;
                 let mut out = Vec::new();
                 for item in t.range(from..).st()? {
                     if out.len() >= max {
@@ -334,12 +349,12 @@ macro_rules! impl_read {
                 Ok(out)
             }
             fn last_change(&self) -> Result<Option<u64>, CmisError> {
-                let t = self.$inner.open_table(CHANGES).st()?;
+                let t = self.t_changes()?;
                 let last = t.last().st()?;
                 Ok(last.map(|(k, _)| k.value()))
             }
             fn all_objects(&self) -> Result<Vec<ObjRec>, CmisError> {
-                let t = self.$inner.open_table(OBJECTS).st()?;
+                let t = self.t_objects()?;
                 let mut out = Vec::new();
                 for item in t.iter().st()? {
                     let (_, v) = item.st()?;
@@ -351,8 +366,51 @@ macro_rules! impl_read {
     };
 }
 
-impl_read!(Rx, 0);
-impl_read!(Tx, tx);
+impl_read!(Rx);
+impl_read!(Tx);
+
+type ObjTable = redb::ReadOnlyTable<&'static str, &'static [u8]>;
+type ChildTable = redb::ReadOnlyTable<(&'static str, &'static str), &'static str>;
+type ChangeTable = redb::ReadOnlyTable<u64, &'static [u8]>;
+type MetaTable = redb::ReadOnlyTable<&'static str, &'static str>;
+
+impl Rx {
+    fn t_objects(&self) -> Result<&ObjTable, CmisError> {
+        Ok(&self.objects)
+    }
+    fn t_children(&self) -> Result<&ChildTable, CmisError> {
+        Ok(&self.children)
+    }
+    fn t_series(&self) -> Result<&ObjTable, CmisError> {
+        Ok(&self.series)
+    }
+    fn t_meta(&self) -> Result<&MetaTable, CmisError> {
+        Ok(&self.meta)
+    }
+    fn t_changes(&self) -> Result<&ChangeTable, CmisError> {
+        Ok(&self.changes)
+    }
+}
+
+impl Tx {
+    fn t_objects(&self) -> Result<redb::Table<'_, &'static str, &'static [u8]>, CmisError> {
+        self.tx.open_table(OBJECTS).st()
+    }
+    fn t_children(
+        &self,
+    ) -> Result<redb::Table<'_, (&'static str, &'static str), &'static str>, CmisError> {
+        self.tx.open_table(CHILDREN).st()
+    }
+    fn t_series(&self) -> Result<redb::Table<'_, &'static str, &'static [u8]>, CmisError> {
+        self.tx.open_table(SERIES).st()
+    }
+    fn t_meta(&self) -> Result<redb::Table<'_, &'static str, &'static str>, CmisError> {
+        self.tx.open_table(META).st()
+    }
+    fn t_changes(&self) -> Result<redb::Table<'_, u64, &'static [u8]>, CmisError> {
+        self.tx.open_table(CHANGES).st()
+    }
+}
 
 impl Tx {
     pub fn put_obj(&mut self, rec: &ObjRec) -> Result<(), CmisError> {

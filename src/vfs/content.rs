@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
@@ -79,6 +79,22 @@ struct Entry {
     last_used: Instant,
     /// Held while downloading into this entry.
     lock: Arc<tokio::sync::Mutex<()>>,
+    /// Signalled whenever downloaded bytes arrive.
+    progress: Arc<tokio::sync::Notify>,
+}
+
+/// What a reader needs from the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    pub object_id: &'a str,
+    /// The version's change token (see `version_tag`).
+    pub token: &'a str,
+    /// The document's size.
+    pub size: u64,
+    pub offset: u64,
+    pub len: u64,
+    /// Fetch this much from `offset` when something is missing.
+    pub readahead: u64,
 }
 
 pub struct ContentCache {
@@ -123,16 +139,25 @@ impl ContentCache {
         })
     }
 
-    fn entry(&self, key: &str) -> (PathBuf, Arc<tokio::sync::Mutex<()>>) {
+    #[allow(clippy::type_complexity)]
+    fn entry(
+        &self,
+        key: &str,
+    ) -> (
+        PathBuf,
+        Arc<tokio::sync::Mutex<()>>,
+        Arc<tokio::sync::Notify>,
+    ) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let e = map.entry(key.to_string()).or_insert_with(|| Entry {
             path: self.dir.join(file_name(key)),
             ranges: Ranges::default(),
             last_used: Instant::now(),
             lock: Arc::new(tokio::sync::Mutex::new(())),
+            progress: Arc::new(tokio::sync::Notify::new()),
         });
         e.last_used = Instant::now();
-        (e.path.clone(), e.lock.clone())
+        (e.path.clone(), e.lock.clone(), e.progress.clone())
     }
 
     fn missing(&self, key: &str, start: u64, end: u64) -> Vec<(u64, u64)> {
@@ -147,30 +172,52 @@ impl ContentCache {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = map.get_mut(key) {
             e.ranges.add(start, end);
+            e.progress.notify_waiters();
         }
     }
 
-    /// Makes `[offset, offset+want)` (clipped to `size`) present, fetching
-    /// up to `offset + readahead` for the missing parts. Returns the path.
-    pub async fn ensure(
+    /// Makes `want.offset .. +want.len` (clipped to the size) present,
+    /// fetching up to `offset + readahead` for the missing parts. A reader
+    /// whose bytes another task is downloading waits only for those bytes
+    /// (the download records its progress chunk by chunk). Returns the
+    /// cache file's path.
+    pub async fn ensure(&self, binding: &dyn Binding, want: &Want<'_>) -> VfsResult<PathBuf> {
+        self.ensure_inner(binding, want, false).await
+    }
+
+    /// Like [`ensure`](Self::ensure) in the background: does nothing when a
+    /// download of this entry is running already.
+    pub async fn prefetch(&self, binding: &dyn Binding, want: &Want<'_>) -> VfsResult<PathBuf> {
+        self.ensure_inner(binding, want, true).await
+    }
+
+    async fn ensure_inner(
         &self,
         binding: &dyn Binding,
-        object_id: &str,
-        token: &str,
-        size: u64,
-        offset: u64,
-        want: u64,
-        readahead: u64,
+        want: &Want<'_>,
+        prefetch: bool,
     ) -> VfsResult<PathBuf> {
-        let key = entry_key(object_id, token);
-        let (path, lock) = self.entry(&key);
-        let end = offset.saturating_add(want).min(size);
-        if offset >= end || self.missing(&key, offset, end).is_empty() {
-            return Ok(path);
-        }
-        let _g = lock.lock().await;
-        let fetch_end = offset.saturating_add(want.max(readahead)).min(size);
-        let holes = self.missing(&key, offset, fetch_end);
+        let key = entry_key(want.object_id, want.token);
+        let (path, lock, progress) = self.entry(&key);
+        let end = want.offset.saturating_add(want.len).min(want.size);
+        let guard = loop {
+            let notified = progress.notified();
+            if want.offset >= end || self.missing(&key, want.offset, end).is_empty() {
+                return Ok(path);
+            }
+            match lock.clone().try_lock_owned() {
+                Ok(g) => break g,
+                Err(_) if prefetch => return Ok(path),
+                Err(_) => {
+                    let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+                }
+            }
+        };
+        let fetch_end = want
+            .offset
+            .saturating_add(want.len.max(want.readahead))
+            .min(want.size);
+        let holes = self.missing(&key, want.offset, fetch_end);
         if holes.is_empty() {
             return Ok(path);
         }
@@ -181,9 +228,10 @@ impl ContentCache {
             .open(&path)
             .map_err(|e| io_err("cannot open a cache file", e))?;
         for (s, e) in holes {
-            self.fetch(binding, object_id, &file, &key, s, e).await?;
+            self.fetch(binding, want.object_id, &file, &key, s, e)
+                .await?;
         }
-        drop(_g);
+        drop(guard);
         self.evict();
         Ok(path)
     }
@@ -272,7 +320,17 @@ impl ContentCache {
         dest: &Path,
     ) -> VfsResult<()> {
         let src = self
-            .ensure(binding, object_id, token, size, 0, size, size)
+            .ensure(
+                binding,
+                &Want {
+                    object_id,
+                    token,
+                    size,
+                    offset: 0,
+                    len: size,
+                    readahead: size,
+                },
+            )
             .await?;
         if size == 0 {
             std::fs::File::create(dest).map_err(|e| io_err("cannot create a cache file", e))?;
@@ -307,6 +365,7 @@ impl ContentCache {
                 ranges,
                 last_used: Instant::now(),
                 lock: Arc::new(tokio::sync::Mutex::new(())),
+                progress: Arc::new(tokio::sync::Notify::new()),
             },
         );
         drop(map);

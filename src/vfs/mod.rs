@@ -54,6 +54,11 @@ use inode::{Dirty, FileState, Inode, InodeTable};
 use journal::{JournalRecord, ObjectState, StateStore};
 pub use types::*;
 
+/// An xattr of the mount's root directory listing what is still to
+/// upload (`getfattr -n user.cmisfs.pending MOUNTPOINT`): one line per
+/// file, `bytes<TAB>path[<TAB>last error]`.
+pub const PENDING_XATTR: &str = "user.cmisfs.pending";
+
 /// Default desktop temp/lock file patterns: never uploaded.
 pub const DEFAULT_LOCAL_ONLY: &[&str] = &[
     ".~lock.*#",
@@ -611,12 +616,31 @@ impl Vfs {
             }
             Self::folder_id(&t, ino)?
         };
+        match self.sweep(&folder_id).await {
+            Ok(objects) => Ok(self.install_listing(ino, objects)),
+            // Server lost: the listing we had is better than an error.
+            Err(e @ (VfsError::Io(_) | VfsError::TimedOut(_))) => {
+                let t = self.lock();
+                match t.get(ino).and_then(|d| d.listing.as_ref()) {
+                    Some(l) if l.fresh_until.is_some() => {
+                        tracing::debug!("listing inode {ino} from the cache: {e}");
+                        Ok(self.entries(&t, l))
+                    }
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One getChildren sweep: every page of a folder.
+    async fn sweep(&self, folder_id: &str) -> VfsResult<Vec<CmisObject>> {
         let mut objects = Vec::new();
         let mut skip = 0u64;
         loop {
             let page = self
                 .meta(self.binding.children(
-                    &folder_id,
+                    folder_id,
                     &ChildrenOptions {
                         read: read_opts(),
                         max_items: Some(1000),
@@ -636,6 +660,11 @@ impl Vfs {
             }
             skip += n;
         }
+        Ok(objects)
+    }
+
+    /// Replaces a directory's listing with a sweep's result.
+    fn install_listing(&self, ino: Ino, objects: Vec<CmisObject>) -> Vec<DirEntry> {
         let keyed: Vec<(String, String)> = objects
             .iter()
             .map(|o| (o.name().to_string(), object_key(o)))
@@ -671,7 +700,7 @@ impl Vfs {
         if let Some(d) = t.get_mut(ino) {
             d.listing = Some(listing);
         }
-        Ok(out)
+        out
     }
 
     fn entries(&self, t: &InodeTable, l: &Listing) -> Vec<DirEntry> {
@@ -934,7 +963,13 @@ impl Vfs {
         t.get(ino).is_some_and(|i| i.is_dirty())
     }
 
-    pub async fn read(&self, fh: Fh, ino: Ino, offset: u64, size: u32) -> VfsResult<Vec<u8>> {
+    pub async fn read(
+        self: &Arc<Self>,
+        fh: Fh,
+        ino: Ino,
+        offset: u64,
+        size: u32,
+    ) -> VfsResult<Vec<u8>> {
         enum Src {
             Local(PathBuf, u64),
             Remote(String, String, u64),
@@ -983,13 +1018,37 @@ impl Vfs {
                         None => MIN_WINDOW,
                     }
                 };
+                let want = content::Want {
+                    object_id: &id,
+                    token: &tag,
+                    size: len,
+                    offset,
+                    len: size as u64,
+                    readahead: window,
+                };
                 let path = tokio::time::timeout(
                     self.cfg.request_timeout,
-                    self.cache
-                        .ensure(&*self.binding, &id, &tag, len, offset, size as u64, window),
+                    self.cache.ensure(&*self.binding, &want),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
+                // Sequential: fetch the next window in the background so
+                // the download streams ahead of the reader.
+                let next = offset + size as u64;
+                if window >= 4 * MIN_WINDOW && next < len {
+                    let vfs = self.clone();
+                    tokio::spawn(async move {
+                        let want = content::Want {
+                            object_id: &id,
+                            token: &tag,
+                            size: len,
+                            offset: next,
+                            len: window,
+                            readahead: window,
+                        };
+                        let _ = vfs.cache.prefetch(&*vfs.binding, &want).await;
+                    });
+                }
                 let n = (len - offset).min(size as u64) as usize;
                 ContentCache::read_at(&path, offset, n)
             }
@@ -1864,7 +1923,13 @@ impl Vfs {
             )
         };
         match self
-            .meta(self.binding.add_object_to_folder(&oid, &folder, false))
+            .meta(self.binding.add_object_to_folder(
+                &oid,
+                &folder,
+                // Servers without version-specific filing file the whole
+                // series (OpenCMIS refuses allVersions=false).
+                !self.info.capabilities.version_specific_filing,
+            ))
             .await
         {
             Ok(()) => {}
@@ -1950,6 +2015,17 @@ impl Vfs {
     }
 
     pub async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>> {
+        if ino == ROOT_INO && name == PENDING_XATTR {
+            let mut out = String::new();
+            for p in self.pending() {
+                out.push_str(&format!("{}\t{}", p.bytes, p.name));
+                if let Some(e) = p.last_error {
+                    out.push_str(&format!("\t{e}"));
+                }
+                out.push('\n');
+            }
+            return Ok(out.into_bytes());
+        }
         let prop_id = match Self::xattr_prop(name) {
             Ok(p) => p,
             Err(_) => return Err(VfsError::NoAttr(name.to_string())),
@@ -1976,14 +2052,19 @@ impl Vfs {
         let Some(obj) = &i.object else {
             return Ok(Vec::new());
         };
-        Ok(Self::XATTRS
-            .iter()
-            .filter(|p| {
-                obj.properties
-                    .get(&format!("cmis:{p}"))
-                    .is_some_and(|v| !v.is_empty())
-            })
-            .map(|p| format!("user.cmis.{p}"))
+        let root = (ino == ROOT_INO).then(|| PENDING_XATTR.to_string());
+        Ok(root
+            .into_iter()
+            .chain(
+                Self::XATTRS
+                    .iter()
+                    .filter(|p| {
+                        obj.properties
+                            .get(&format!("cmis:{p}"))
+                            .is_some_and(|v| !v.is_empty())
+                    })
+                    .map(|p| format!("user.cmis.{p}")),
+            )
             .collect())
     }
 

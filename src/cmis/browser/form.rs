@@ -187,7 +187,7 @@ fn boundary() -> String {
     format!("cmisfs-{:016x}{:016x}", r(), r())
 }
 
-/// A quoted-string value: no quotes, backslashes or line breaks inside.
+/// A control name as a quoted-string (ours are plain ASCII anyway).
 fn quoted(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -197,27 +197,28 @@ fn quoted(s: &str) -> String {
         .collect()
 }
 
-/// `; filename="…"` and, where the name is not plain printable ASCII,
-/// `; filename*=UTF-8''…` (which RFC 2231-aware servers prefer).
+/// `; filename="…"` as browsers write it (UTF-8, with `"`, CR and LF
+/// percent-encoded) and, where the name is not plain printable ASCII, also
+/// `; filename*=UTF-8''…` after it, which RFC 2231-aware parsers (OpenCMIS)
+/// prefer and the others ignore.
 fn filename_params(name: &str) -> String {
     let plain = name
         .chars()
-        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ');
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+        .all(|c| (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\');
+    let mut quoted = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' => quoted.push_str("%22"),
+            '\r' => quoted.push_str("%0D"),
+            '\n' => quoted.push_str("%0A"),
+            c => quoted.push(c),
+        }
+    }
     if plain {
-        format!("; filename=\"{ascii}\"")
+        format!("; filename=\"{quoted}\"")
     } else {
         format!(
-            "; filename=\"{ascii}\"; filename*=UTF-8''{}",
+            "; filename=\"{quoted}\"; filename*=UTF-8''{}",
             utf8_percent_encode(name, ATTR_CHAR)
         )
     }
@@ -289,7 +290,7 @@ mod tests {
         assert!(text
             .contains("name=\"objectId\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nü\r\n"));
         assert!(text.contains(
-            "name=\"content\"; filename=\"na_me _.txt\"; filename*=UTF-8''na%22me%20%C3%BC.txt\r\nContent-Type: text/plain\r\n\r\nDATA\r\n"
+            "name=\"content\"; filename=\"na%22me ü.txt\"; filename*=UTF-8''na%22me%20%C3%BC.txt\r\nContent-Type: text/plain\r\n\r\nDATA\r\n"
         ));
         assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")));
     }
@@ -307,7 +308,7 @@ mod tests {
         assert_eq!(filename_params("a b.txt"), "; filename=\"a b.txt\"");
         assert_eq!(
             filename_params("日"),
-            "; filename=\"_\"; filename*=UTF-8''%E6%97%A5"
+            "; filename=\"日\"; filename*=UTF-8''%E6%97%A5"
         );
         assert_eq!(content_mime("text/plain"), "text/plain");
         assert_eq!(content_mime("nonsense"), "application/octet-stream");

@@ -812,6 +812,88 @@ mod tests {
         ));
     }
 
+    /// Every sample with each value in turn replaced by every JSON kind:
+    /// the parsers answer Ok or Err, and never panic.
+    #[test]
+    fn no_panic_on_any_shape() {
+        fn paths(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+            out.push(at.clone());
+            match v {
+                Value::Object(m) => {
+                    for (k, child) in m {
+                        let mut p = at.clone();
+                        p.push(k.clone());
+                        paths(child, p, out);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate().take(3) {
+                        let mut p = at.clone();
+                        p.push(i.to_string());
+                        paths(child, p, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        fn replace(v: &mut Value, path: &[String], with: Value) {
+            match path.split_first() {
+                None => *v = with,
+                Some((k, rest)) => {
+                    let child = match v {
+                        Value::Object(m) => m.get_mut(k),
+                        Value::Array(items) => {
+                            k.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+                        }
+                        _ => None,
+                    };
+                    if let Some(c) = child {
+                        replace(c, rest, with);
+                    }
+                }
+            }
+        }
+        let kinds = [
+            Value::Null,
+            json("true"),
+            json("-1.5e300"),
+            json("18446744073709551615"),
+            json(r#""x""#),
+            json("[null, 1, \"a\"]"),
+            json(r#"{"value": {}}"#),
+        ];
+        for sample in [
+            REPOSITORIES,
+            OBJECT,
+            CHILDREN,
+            CHANGES,
+            QUERY,
+            TYPEDEF,
+            PARENTS,
+        ] {
+            let original = json(sample);
+            let mut all = Vec::new();
+            paths(&original, Vec::new(), &mut all);
+            for path in all {
+                for kind in &kinds {
+                    let mut v = original.clone();
+                    replace(&mut v, &path, kind.clone());
+                    let _ = parse_repositories(&v);
+                    let _ = find_repository_info(&v, "A1");
+                    let _ = parse_object(&v);
+                    let _ = parse_children(&v);
+                    let _ = parse_query_results(&v);
+                    let _ = parse_object_array(&v);
+                    let _ = parse_parents(&v);
+                    let _ = parse_content_changes(&v);
+                    let _ = parse_type_definition(&v);
+                    let _ = parse_failed_ids(&v);
+                    let _ = parse_exception(&v);
+                }
+            }
+        }
+    }
+
     #[test]
     fn delete_tree_failures() {
         assert!(parse_failed_ids(&Value::Null).unwrap().is_empty());
