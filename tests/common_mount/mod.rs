@@ -229,9 +229,11 @@ impl Mount {
             .to_path_buf();
         let mut n = 0;
         let (mountpoint, log) = loop {
+            // Never reuse a number: each mount keeps its own log.
             let mp = base.join(format!("mnt-{n}"));
-            if !mp.exists() {
-                break (mp, base.join(format!("mount-{n}.log")));
+            let log = base.join(format!("mount-{n}.log"));
+            if !mp.exists() && !log.exists() {
+                break (mp, log);
             }
             n += 1;
         };
