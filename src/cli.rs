@@ -68,6 +68,12 @@ pub struct MountArgs {
     /// Mount options: allow_other, allow_root, ro, ... (comma-separated).
     #[arg(short = 'o', value_delimiter = ',')]
     pub options: Vec<String>,
+    /// File name patterns (`*`, `?`) kept local only, never uploaded,
+    /// comma-separated; replaces the default list of desktop temp and lock
+    /// files (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~`).
+    /// An empty value uploads everything.
+    #[arg(long, value_delimiter = ',')]
+    pub local_only: Option<Vec<String>>,
     /// Return once the mount is ready and keep serving in the background.
     #[arg(long)]
     pub daemon: bool,

@@ -193,6 +193,9 @@ async fn serve(
     cfg.read_only = args.read_only || args.options.iter().any(|o| o == "ro");
     cfg.major_versions = args.major_versions;
     cfg.user = user;
+    if let Some(list) = &args.local_only {
+        cfg.local_only = list.iter().filter(|p| !p.is_empty()).cloned().collect();
+    }
     let vfs = Vfs::new(binding, cfg)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the repository at {}: {e}", options.url))?;

@@ -81,6 +81,8 @@ struct Entry {
     lock: Arc<tokio::sync::Mutex<()>>,
     /// Signalled whenever downloaded bytes arrive.
     progress: Arc<tokio::sync::Notify>,
+    /// The last background download's failure, for the waiting reader.
+    error: Option<VfsError>,
 }
 
 /// What a reader needs from the cache.
@@ -155,6 +157,7 @@ impl ContentCache {
             last_used: Instant::now(),
             lock: Arc::new(tokio::sync::Mutex::new(())),
             progress: Arc::new(tokio::sync::Notify::new()),
+            error: None,
         });
         e.last_used = Instant::now();
         (e.path.clone(), e.lock.clone(), e.progress.clone())
@@ -176,64 +179,95 @@ impl ContentCache {
         }
     }
 
-    /// Makes `want.offset .. +want.len` (clipped to the size) present,
-    /// fetching up to `offset + readahead` for the missing parts. A reader
-    /// whose bytes another task is downloading waits only for those bytes
-    /// (the download records its progress chunk by chunk). Returns the
-    /// cache file's path.
-    pub async fn ensure(&self, binding: &dyn Binding, want: &Want<'_>) -> VfsResult<PathBuf> {
-        self.ensure_inner(binding, want, false).await
-    }
-
-    /// Like [`ensure`](Self::ensure) in the background: does nothing when a
-    /// download of this entry is running already.
-    pub async fn prefetch(&self, binding: &dyn Binding, want: &Want<'_>) -> VfsResult<PathBuf> {
-        self.ensure_inner(binding, want, true).await
-    }
-
-    async fn ensure_inner(
-        &self,
-        binding: &dyn Binding,
+    /// Makes `want.offset .. +want.len` (clipped to the size) present.
+    /// When bytes are missing, a download of the read-ahead window starts
+    /// in the background and the reader waits only for its own bytes (the
+    /// download records its progress chunk by chunk), so a sequential
+    /// reader streams. Returns the cache file's path.
+    pub async fn ensure(
+        self: &Arc<Self>,
+        binding: &Arc<dyn Binding>,
         want: &Want<'_>,
-        prefetch: bool,
     ) -> VfsResult<PathBuf> {
         let key = entry_key(want.object_id, want.token);
-        let (path, lock, progress) = self.entry(&key);
+        let (path, _, progress) = self.entry(&key);
         let end = want.offset.saturating_add(want.len).min(want.size);
-        let guard = loop {
+        let mut failures = 0;
+        loop {
             let notified = progress.notified();
             if want.offset >= end || self.missing(&key, want.offset, end).is_empty() {
                 return Ok(path);
             }
-            match lock.clone().try_lock_owned() {
-                Ok(g) => break g,
-                Err(_) if prefetch => return Ok(path),
-                Err(_) => {
-                    let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+            if let Some(e) = self.take_error(&key) {
+                failures += 1;
+                if failures >= 3 {
+                    return Err(e);
                 }
             }
+            self.start_download(binding, want, &key);
+            let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
+        }
+    }
+
+    /// Starts downloading the read-ahead window after `want.offset` unless
+    /// a download of this entry is running already.
+    pub fn prefetch(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>) {
+        let key = entry_key(want.object_id, want.token);
+        self.entry(&key);
+        self.start_download(binding, want, &key);
+    }
+
+    fn start_download(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>, key: &str) {
+        let (path, lock, progress) = self.entry(key);
+        let Ok(guard) = lock.try_lock_owned() else {
+            return;
         };
         let fetch_end = want
             .offset
             .saturating_add(want.len.max(want.readahead))
             .min(want.size);
-        let holes = self.missing(&key, want.offset, fetch_end);
+        let holes = self.missing(key, want.offset, fetch_end);
         if holes.is_empty() {
-            return Ok(path);
+            return;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err("cannot open a cache file", e))?;
-        for (s, e) in holes {
-            self.fetch(binding, want.object_id, &file, &key, s, e)
-                .await?;
+        let (cache, binding) = (self.clone(), binding.clone());
+        let (key, object_id) = (key.to_string(), want.object_id.to_string());
+        tokio::spawn(async move {
+            let r = async {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| io_err("cannot open a cache file", e))?;
+                for (s, e) in holes {
+                    cache
+                        .fetch(&*binding, &object_id, &file, &key, s, e)
+                        .await?;
+                }
+                Ok::<(), VfsError>(())
+            }
+            .await;
+            drop(guard);
+            if let Err(e) = r {
+                tracing::debug!("download of {object_id} failed: {e}");
+                cache.set_error(&key, e);
+            }
+            progress.notify_waiters();
+            cache.evict();
+        });
+    }
+
+    fn take_error(&self, key: &str) -> Option<VfsError> {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get_mut(key).and_then(|e| e.error.take())
+    }
+
+    fn set_error(&self, key: &str, err: VfsError) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get_mut(key) {
+            e.error = Some(err);
         }
-        drop(guard);
-        self.evict();
-        Ok(path)
     }
 
     async fn fetch(
@@ -312,8 +346,8 @@ impl ContentCache {
 
     /// Copies the whole document into `dest` (to start editing it).
     pub async fn copy_full(
-        &self,
-        binding: &dyn Binding,
+        self: &Arc<Self>,
+        binding: &Arc<dyn Binding>,
         object_id: &str,
         token: &str,
         size: u64,
@@ -366,6 +400,7 @@ impl ContentCache {
                 last_used: Instant::now(),
                 lock: Arc::new(tokio::sync::Mutex::new(())),
                 progress: Arc::new(tokio::sync::Notify::new()),
+                error: None,
             },
         );
         drop(map);

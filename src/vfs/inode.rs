@@ -87,6 +87,8 @@ pub struct Inode {
     pub last_error: Option<String>,
     /// Failed uploads so far (backoff).
     pub attempts: u32,
+    /// The content version the kernel's page cache holds (keep_cache).
+    pub page_cache_tag: Option<String>,
     /// Unlinked while open: never uploaded again.
     pub unlinked: bool,
     /// Directories: the listing, when we have one.
@@ -250,6 +252,7 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         user_mode: None,
         last_error: None,
         attempts: 0,
+        page_cache_tag: None,
         unlinked: false,
         listing: None,
         io_lock: Arc::new(tokio::sync::Mutex::new(())),

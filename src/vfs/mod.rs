@@ -160,7 +160,7 @@ pub struct Vfs {
     cfg: VfsConfig,
     table: Mutex<InodeTable>,
     store: StateStore,
-    cache: ContentCache,
+    cache: Arc<ContentCache>,
     dirty_dir: PathBuf,
     handles: Mutex<HashMap<Fh, Handle>>,
     next_fh: AtomicU64,
@@ -271,7 +271,7 @@ impl Vfs {
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         let store = StateStore::open(&cfg.cache_dir.join("state.redb"))
             .map_err(|e| VfsError::Io(e.to_string()))?;
-        let cache = ContentCache::new(&cfg.cache_dir, cfg.cache_size)?;
+        let cache = Arc::new(ContentCache::new(&cfg.cache_dir, cfg.cache_size)?);
         let mut root = inode::blank(
             FileKind::Directory,
             root_obj.id().to_string(),
@@ -675,8 +675,16 @@ impl Vfs {
             entries: Default::default(),
             fresh_until: Some(Instant::now() + self.cfg.metadata_ttl),
             negative: Default::default(),
+            detached: t
+                .get(ino)
+                .and_then(|d| d.listing.as_ref())
+                .map(|l| l.detached.clone())
+                .unwrap_or_default(),
         };
         for (obj, name) in objects.into_iter().zip(file_names) {
+            if listing.detached.contains_key(&name) {
+                continue;
+            }
             let ino_c = self.upsert(&mut t, ino, name.clone(), obj);
             listing.entries.insert(name, ino_c);
         }
@@ -836,7 +844,7 @@ impl Vfs {
                 let tag = tag.clone().unwrap_or_default();
                 tokio::time::timeout(
                     self.cfg.request_timeout * 4,
-                    self.cache.copy_full(&*self.binding, oid, &tag, size, &path),
+                    self.cache.copy_full(&self.binding, oid, &tag, size, &path),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
@@ -959,8 +967,25 @@ impl Vfs {
     /// Whether the kernel may keep its page cache for this file (the
     /// content did not change since it was cached).
     pub fn keep_cache(&self, ino: Ino) -> bool {
-        let t = self.lock();
-        t.get(ino).is_some_and(|i| i.is_dirty())
+        let mut t = self.lock();
+        let Some(i) = t.get_mut(ino) else {
+            return false;
+        };
+        match (&i.state, &i.object) {
+            (FileState::Clean, Some(o)) => {
+                let tag = version_tag(o);
+                let keep = i.page_cache_tag.as_deref() == Some(tag.as_str());
+                i.page_cache_tag = Some(tag);
+                keep
+            }
+            // Our own bytes: every change went through the kernel. After
+            // the upload the tag is new, so the next open starts afresh.
+            (FileState::Dirty(_) | FileState::LocalOnly(_), _) => {
+                i.page_cache_tag = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub async fn read(
@@ -1028,7 +1053,7 @@ impl Vfs {
                 };
                 let path = tokio::time::timeout(
                     self.cfg.request_timeout,
-                    self.cache.ensure(&*self.binding, &want),
+                    self.cache.ensure(&self.binding, &want),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
@@ -1036,18 +1061,15 @@ impl Vfs {
                 // the download streams ahead of the reader.
                 let next = offset + size as u64;
                 if window >= 4 * MIN_WINDOW && next < len {
-                    let vfs = self.clone();
-                    tokio::spawn(async move {
-                        let want = content::Want {
-                            object_id: &id,
-                            token: &tag,
-                            size: len,
-                            offset: next,
-                            len: window,
-                            readahead: window,
-                        };
-                        let _ = vfs.cache.prefetch(&*vfs.binding, &want).await;
-                    });
+                    let want = content::Want {
+                        object_id: &id,
+                        token: &tag,
+                        size: len,
+                        offset: next,
+                        len: window,
+                        readahead: window,
+                    };
+                    self.cache.prefetch(&self.binding, &want);
                 }
                 let n = (len - offset).min(size as u64) as usize;
                 ContentCache::read_at(&path, offset, n)
@@ -1166,6 +1188,15 @@ impl Vfs {
                 .as_ref()
                 .and_then(|l| l.entries.get(name).copied())
         };
+        // A document hidden by a backup rename: writing its name again is
+        // a save into it (keeps its object id and history).
+        let existing = existing.or_else(|| {
+            let mut t = self.lock();
+            let l = t.get_mut(parent)?.listing.as_mut()?;
+            let ino = l.detached.remove(name)?;
+            l.insert(name.to_string(), ino);
+            Some(ino)
+        });
         if let Some(ino) = existing {
             if flags.exclusive {
                 return Err(VfsError::Exists(name.to_string()));
@@ -1412,7 +1443,17 @@ impl Vfs {
         if let Some(i) = t.get_mut(ino) {
             i.parents.remove(&parent);
             if last_link {
-                self.discard_local(i);
+                if i.writers > 0 {
+                    // Still open: the data stays readable and writable
+                    // through the open handles, but is never uploaded.
+                    if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
+                        let _ = self.store.remove_record(d.journal_id);
+                        self.sub_dirty(i.size);
+                        i.state = FileState::LocalOnly(d.path);
+                    }
+                } else {
+                    self.discard_local(i);
+                }
                 i.unlinked = true;
                 i.object = None;
                 i.parents.clear();
@@ -1489,6 +1530,20 @@ impl Vfs {
             Err(VfsError::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
+        if dst.is_none()
+            && src.kind == FileKind::RegularFile
+            && parent == new_parent
+            && self.is_local_only(new_name)
+            && !self.is_local_only(name)
+        {
+            let remote = {
+                let t = self.lock();
+                t.get(src.ino).is_some_and(|i| i.object.is_some())
+            };
+            if remote {
+                return self.detach(src.ino, parent, name, new_name).await;
+            }
+        }
         if let Some(d) = dst {
             if noreplace {
                 return Err(VfsError::Exists(new_name.to_string()));
@@ -1532,6 +1587,53 @@ impl Vfs {
         }
         self.move_entry(src.ino, parent, name, new_parent, new_name, &new_cmis)
             .await
+    }
+
+    /// A remote document renamed to a local-only (backup) name: the local
+    /// inode keeps a copy under the new name and never uploads it; the
+    /// server's document stays as it is, hidden under its name until a new
+    /// file of that name saves into it.
+    async fn detach(&self, ino: Ino, parent: Ino, name: &str, new_name: &str) -> VfsResult<()> {
+        self.make_dirty(ino, true).await?;
+        let mut t = self.lock();
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let Some(s) = t.get_mut(ino) else {
+            return Err(VfsError::NotFound(name.to_string()));
+        };
+        let path = match std::mem::replace(&mut s.state, FileState::Clean) {
+            FileState::Dirty(d) => {
+                let _ = self.store.remove_record(d.journal_id);
+                self.sub_dirty(s.size);
+                d.path
+            }
+            FileState::LocalOnly(p) => p,
+            FileState::Clean => return Err(VfsError::Io("detach without content".into())),
+        };
+        s.state = FileState::LocalOnly(path);
+        let object = s.object.take();
+        let (key, perm, writable, parents) = (s.key.clone(), s.perm, s.writable, s.parents.clone());
+        s.name = new_name.to_string();
+        t.unkey(ino);
+        t.rekey(ino, format!("local:{local}"));
+        let mut ghost = inode::blank(FileKind::RegularFile, key, parent, name.to_string());
+        ghost.parents = parents;
+        ghost.perm = perm;
+        ghost.writable = writable;
+        if let Some(o) = object {
+            self.apply_object(&mut ghost, o);
+        }
+        let g = t.insert(ghost);
+        if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+            l.remove(name);
+            l.insert(new_name.to_string(), ino);
+            l.detached.insert(name.to_string(), g);
+        } else if let Some(p) = t.get_mut(parent) {
+            let mut l = Listing::partial();
+            l.insert(new_name.to_string(), ino);
+            l.detached.insert(name.to_string(), g);
+            p.listing = Some(l);
+        }
+        Ok(())
     }
 
     /// An ordinary move/rename (no target).

@@ -339,6 +339,8 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             let tag = version_tag(&up.object);
             let was_key = i.key.clone();
             if still {
+                // The kernel's pages hold exactly what was uploaded.
+                i.page_cache_tag = Some(tag.clone());
                 vfs.apply_object(i, up.object.clone());
                 if let Some(m) = mtime {
                     i.mtime = m;
