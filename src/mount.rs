@@ -193,6 +193,8 @@ async fn serve(
     cfg.read_only = args.read_only || args.options.iter().any(|o| o == "ro");
     cfg.major_versions = args.major_versions;
     cfg.user = user;
+    // A caller waits at most this long for metadata (then EIO).
+    cfg.request_timeout = Duration::from_secs(args.connect.timeout.clamp(1, 30));
     if let Some(list) = &args.local_only {
         cfg.local_only = list.iter().filter(|p| !p.is_empty()).cloned().collect();
     }

@@ -655,3 +655,33 @@ async fn a_full_cache_disk_is_enospc_for_the_writer() {
     vfs.fsync(ok).await.unwrap();
     assert_eq!(e.server_content("/small.txt").await.unwrap(), b"fits");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_checked_out_by_someone_else_is_read_only() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.metadata_ttl = Duration::from_millis(200);
+    // We pretend to be another user than the one holding the checkout.
+    cfg.user = Some("someone-else".into());
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let f = write_file(&vfs, ROOT_INO, "locked.txt", b"x").await;
+    vfs.fsync(f).await.unwrap();
+    let o = e
+        .binding
+        .object_by_path("/locked.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    let pwc = e.binding.check_out(o.id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let a = vfs.getattr(f).await.unwrap();
+    assert_eq!(a.perm & 0o222, 0, "no write bit: {:o}", a.perm);
+    assert!(matches!(
+        vfs.open(f, W).await,
+        Err(VfsError::AccessDenied(_))
+    ));
+    e.binding.cancel_check_out(pwc.id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    vfs.getattr(f).await.unwrap();
+    let fh = vfs.open(f, W).await.unwrap();
+    vfs.release(fh, f).await.unwrap();
+}

@@ -112,6 +112,7 @@ impl Inode {
     pub fn nlink(&self) -> u32 {
         match self.kind {
             FileKind::Directory => 2,
+            FileKind::RegularFile if self.unlinked => 0,
             FileKind::RegularFile => (self.parents.len() as u32).max(1),
         }
     }
@@ -305,5 +306,7 @@ mod tests {
         assert_eq!(i.nlink(), 2);
         i.parents.clear();
         assert_eq!(i.nlink(), 1);
+        i.unlinked = true;
+        assert_eq!(i.nlink(), 0, "an unlinked open file");
     }
 }

@@ -493,6 +493,9 @@ impl Vfs {
 
     /// Looks `name` up in directory `parent`.
     pub async fn lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        if name.len() > names::NAME_MAX {
+            return Err(VfsError::NameTooLong(name.to_string()));
+        }
         let path = {
             let mut t = self.lock();
             let p = t
@@ -1089,6 +1092,15 @@ impl Vfs {
             let _ =
                 tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
             waited += 1;
+        }
+        let clean = {
+            let t = self.lock();
+            matches!(t.get(ino).map(|i| &i.state), Some(FileState::Clean))
+        };
+        if clean {
+            // Uploaded by an fsync while still open (or written through a
+            // shared mapping): dirty again, from the uploaded content.
+            self.make_dirty(ino, true).await?;
         }
         let path = {
             let t = self.lock();
