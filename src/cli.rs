@@ -42,15 +42,37 @@ pub struct ProbeArgs {
 #[derive(Debug, Args)]
 pub struct RepoArgs {
     /// Directory for the repository's data (created if missing).
-    #[arg(long, env = "CMISFS_REPO_DATA")]
-    pub data: PathBuf,
+    #[arg(
+        long,
+        env = "CMISFS_REPO_DATA",
+        required_unless_present = "hash_password"
+    )]
+    pub data: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "CMISFS_REPO_LISTEN")]
     pub listen: std::net::SocketAddr,
-    /// Users file: one `user:argon2-or-sha256-hash` per line. Without it,
-    /// one user admin/admin and loopback only.
+    /// Users file: one `user:pbkdf2-sha256:ITERATIONS:SALT:HASH` per line
+    /// (`#` comments; make the part after `user:` with --hash-password).
+    /// The user `admin` is the administrator. Without a file: one user
+    /// admin/admin, and loopback only.
     #[arg(long, env = "CMISFS_REPO_USERS")]
     pub users: Option<PathBuf>,
+    /// Read a password from stdin, print its users-file hash and exit.
+    #[arg(long)]
+    pub hash_password: bool,
+    /// Allow fault injection (loopback only): enables the /admin/faults and
+    /// /admin/tamper endpoints, for tests.
+    #[arg(long)]
+    pub faults: bool,
+    /// With --faults: milliseconds added to every request.
+    #[arg(long, default_value_t = 0, requires = "faults")]
+    pub fault_latency_ms: u64,
+    /// With --faults: fraction (0..1) of requests answered 503.
+    #[arg(long, default_value_t = 0.0, requires = "faults")]
+    pub fault_error_rate: f64,
+    /// With --faults: fraction (0..1) of downloads cut off mid-body.
+    #[arg(long, default_value_t = 0.0, requires = "faults")]
+    pub fault_drop_rate: f64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]

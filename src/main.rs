@@ -3,6 +3,7 @@
 
 mod cli;
 mod probe;
+mod serve;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -26,7 +27,7 @@ fn main() {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Probe(args) => probe::run(&args).await,
-            Command::Repo(_args) => anyhow::bail!("the embedded repository is not built yet"),
+            Command::Repo(args) => serve::run(&args).await,
         }
     });
     if let Err(err) = result {

@@ -66,6 +66,8 @@ macro_rules! contract_suite {
 contract_suite!(opencmis_browser, || opencmis("browser"));
 contract_suite!(opencmis_atompub11, || opencmis("atom11"));
 contract_suite!(opencmis_atompub10, || opencmis("atom"));
+// The embedded repository over the Browser binding.
+contract_suite!(embedded_browser, embedded);
 
 mod cases {
     use super::*;

@@ -224,3 +224,72 @@ pub fn expect_err<T: std::fmt::Debug>(
         Err(e) => panic!("{what}: wrong error kind: {e:?}"),
     }
 }
+
+/// The embedded repository (`cmisfs repo`), one per test binary: started
+/// once on its own thread and runtime (each `#[tokio::test]` has a runtime
+/// of its own that ends with the test), on 127.0.0.1:0 with a fresh data
+/// directory, user admin/admin.
+pub async fn embedded() -> Target {
+    use std::sync::OnceLock;
+    static SERVER: OnceLock<String> = OnceLock::new();
+    let url = SERVER
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("runtime for the embedded repository");
+                rt.block_on(async move {
+                    let dir = tempfile::tempdir().expect("temporary data directory");
+                    let running = cmisfs::repo::start(cmisfs::repo::RepoConfig {
+                        data_dir: dir.path().to_path_buf(),
+                        listen: "127.0.0.1:0".parse().expect("loopback address"),
+                        users_file: None,
+                    })
+                    .await
+                    .expect("starting the embedded repository");
+                    let _ = tx.send(running.service_url());
+                    // Serve until the test binary exits.
+                    std::future::pending::<()>().await;
+                    drop((running, dir));
+                });
+            });
+            rx.recv().expect("the embedded repository did not start")
+        })
+        .clone();
+    let options = ConnectOptions {
+        url,
+        binding: BindingChoice::Browser,
+        repository: None,
+        http: HttpOptions {
+            auth: Auth::Basic {
+                user: "admin".into(),
+                password: "admin".into(),
+            },
+            timeout: Duration::from_secs(120),
+            ..HttpOptions::default()
+        },
+    };
+    let binding = cmis::connect(&options)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the embedded repository: {e}"));
+    let info = binding
+        .repository_info()
+        .await
+        .unwrap_or_else(|e| panic!("repository info of the embedded repository: {e}"));
+    Target {
+        label: "embedded-browser".into(),
+        binding,
+        info,
+        options,
+        expected_kind: BindingKind::Browser,
+        // Like Alfresco's content type, cmis:document is versionable.
+        versionable_type: "cmis:document".into(),
+        // No custom property types: only cmis:description is exercised.
+        typed_document_type: None,
+        // The spec's behaviour throughout; only '/' is refused in names.
+        quirks: Quirks::default(),
+    }
+}
