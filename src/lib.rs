@@ -8,3 +8,4 @@
 pub mod cmis;
 pub mod repo;
 pub mod vfs;
+pub mod webdav;
