@@ -31,6 +31,96 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run the embedded CMIS repository server (Browser binding).
     Repo(RepoArgs),
+    /// Mount a repository as a directory (FUSE). Without --url: the
+    /// embedded repository, data under --data.
+    Mount(MountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MountArgs {
+    /// Where to mount (an existing, empty directory).
+    pub mountpoint: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Without --url: the embedded repository's data directory (default:
+    /// the user's data dir, e.g. ~/.local/share/cmisfs/repo).
+    #[arg(long, env = "CMISFS_REPO_DATA")]
+    pub data: Option<PathBuf>,
+    /// Local cache: content, files waiting for upload, the journal
+    /// (default: ~/.cache/cmisfs/<repository+mountpoint>).
+    #[arg(long, env = "CMISFS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Bound of the content cache (e.g. 512M, 10G).
+    #[arg(long, default_value = "1G", value_parser = parse_size)]
+    pub cache_size: u64,
+    /// Upload a written file this long after its last close (e.g. 2s, 500ms).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub write_back_delay: Duration,
+    /// How long listings and attributes are trusted.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub metadata_ttl: Duration,
+    /// Mount read-only.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Saves to versionable documents make major versions (default minor).
+    #[arg(long)]
+    pub major_versions: bool,
+    /// Mount options: allow_other, allow_root, ro, ... (comma-separated).
+    #[arg(short = 'o', value_delimiter = ',')]
+    pub options: Vec<String>,
+    /// Return once the mount is ready and keep serving in the background.
+    #[arg(long)]
+    pub daemon: bool,
+}
+
+/// `512K`, `100M`, `10G`, `1T` or plain bytes (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mul) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = s[i..].to_ascii_uppercase();
+            let mul = match unit.trim_end_matches("IB").trim_end_matches('B') {
+                "" => 1u64,
+                "K" => 1 << 10,
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                "T" => 1 << 40,
+                _ => return Err(format!("unknown size unit in '{s}'")),
+            };
+            (&s[..i], mul)
+        }
+        None => (s, 1),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size"))?;
+    Ok((n * mul as f64) as u64)
+}
+
+/// `2s`, `500ms`, `1m`, `1h` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_alphabetic())
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    let n: f64 = s[..split]
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration"))?;
+    let secs = match &s[split..] {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("unknown duration unit '{u}'")),
+    };
+    if !(0.0..1e9).contains(&secs) {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Args)]
@@ -89,7 +179,7 @@ pub enum BindingArg {
 pub struct ConnectArgs {
     /// Service URL: the Browser binding URL or the AtomPub service document.
     #[arg(long, env = "CMISFS_URL")]
-    pub url: String,
+    pub url: Option<String>,
     /// Which binding to speak.
     #[arg(long, value_enum, default_value_t = BindingArg::Auto, env = "CMISFS_BINDING")]
     pub binding: BindingArg,
@@ -119,8 +209,11 @@ pub struct ConnectArgs {
 impl ConnectArgs {
     pub fn to_options(&self) -> anyhow::Result<ConnectOptions> {
         let auth = self.auth()?;
+        let Some(url) = self.url.clone() else {
+            bail!("give the server's URL with --url (or CMISFS_URL)");
+        };
         Ok(ConnectOptions {
-            url: self.url.clone(),
+            url,
             binding: match self.binding {
                 BindingArg::Auto => BindingChoice::Auto,
                 BindingArg::Browser => BindingChoice::Browser,

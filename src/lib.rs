@@ -6,6 +6,7 @@
 //!   and `cmis::error` only).
 
 pub mod cmis;
+pub mod fuse;
 pub mod repo;
 pub mod vfs;
 pub mod webdav;

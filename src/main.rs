@@ -2,6 +2,7 @@
 //! Errors end here as one line on stderr (plus a hint) and exit code 1.
 
 mod cli;
+mod mount;
 mod probe;
 mod serve;
 
@@ -28,6 +29,7 @@ fn main() {
         match cli.command {
             Command::Probe(args) => probe::run(&args).await,
             Command::Repo(args) => serve::run(&args).await,
+            Command::Mount(args) => mount::run(args).await,
         }
     });
     if let Err(err) = result {
@@ -56,7 +58,7 @@ fn init_logging(flag: Option<&str>, command: &Command) {
     // Servers log their work; one-shot commands only warnings.
     let default = match command {
         Command::Probe(_) => "warn",
-        Command::Repo(_) => "info",
+        Command::Repo(_) | Command::Mount(_) => "info",
     };
     let filter = flag
         .map(EnvFilter::new)

@@ -1,8 +1,2254 @@
 //! The virtual file system: CMIS objects as files and directories, shared
-//! by the FUSE mount and the WebDAV endpoint. Being built (issue 4); so far
-//! the name mapping and the API's vocabulary (`types`).
+//! by the FUSE mount (`crate::fuse`) and, later, the WebDAV endpoint.
+//!
+//! [`Vfs`] is a POSIX-shaped facade: `lookup`, `getattr`, `readdir`,
+//! `open`/`read`/`write`/`release`, `create`, `mkdir`, `unlink`, `rename`,
+//! `link`, xattrs..., each an `async fn` returning [`VfsResult`]. It holds
+//! no FUSE types; errors become an errno (or an HTTP status) only at the
+//! adapter.
+//!
+//! Below it:
+//! - [`inode`]: the inode table (one inode per CMIS object for the life of
+//!   the mount, documents keyed by version series id) and each file's write
+//!   state (clean / dirty / local-only);
+//! - [`dir`]: directory listings from one getChildren sweep, negative
+//!   lookups;
+//! - [`content`]: the content cache of clean documents (ranged reads,
+//!   read-ahead);
+//! - [`writeback`]: the upload worker (createDocument, setContentStream,
+//!   checkOut/checkIn, conflict copies, retries with backoff, journal
+//!   replay);
+//! - [`journal`]: the redb journal of dirty files and the state store of
+//!   user-set mtimes and modes.
+//!
+//! Metadata is cached for `metadata_ttl`; our own changes update the caches
+//! at once, and where the repository has a change log it is polled and
+//! exactly the changed objects are invalidated. Every request that a caller
+//! waits for is bounded by `request_timeout`: a lost server gives EIO, never
+//! a hang. Directory operations (mkdir, rmdir, rename, unlink) are
+//! synchronous; file content is written back.
 
+pub mod content;
+pub mod dir;
+pub mod inode;
+pub mod journal;
 pub mod names;
 pub mod types;
+pub mod writeback;
 
+use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::cmis::{
+    prop, Action, Binding, ChangesCapability, ChildrenOptions, CmisError, CmisObject, Properties,
+    PropertyValue, ReadOptions, RepositoryInfo, TypeDefinition,
+};
+
+use content::ContentCache;
+use dir::Listing;
+use inode::{Dirty, FileState, Inode, InodeTable};
+use journal::{JournalRecord, ObjectState, StateStore};
 pub use types::*;
+
+/// Default desktop temp/lock file patterns: never uploaded.
+pub const DEFAULT_LOCAL_ONLY: &[&str] = &[
+    ".~lock.*#",
+    "~$*",
+    "*.swp",
+    ".*.swx",
+    "4913",
+    ".DS_Store",
+    "._*",
+    ".goutputstream-*",
+    "*~",
+];
+
+/// How the VFS behaves.
+#[derive(Debug, Clone)]
+pub struct VfsConfig {
+    /// Local cache: content, dirty files and the journal (mode 0700).
+    pub cache_dir: PathBuf,
+    /// Bound of the clean content cache, in bytes.
+    pub cache_size: u64,
+    /// Upload this long after the last close of a written file.
+    pub write_back_delay: Duration,
+    /// How long attributes and listings are trusted.
+    pub metadata_ttl: Duration,
+    /// How long a missing name is remembered.
+    pub negative_ttl: Duration,
+    /// Longest wait for a metadata request before EIO.
+    pub request_timeout: Duration,
+    pub read_only: bool,
+    /// checkIn as major versions.
+    pub major_versions: bool,
+    /// File name patterns (`*`, `?`) kept local only.
+    pub local_only: Vec<String>,
+    /// Writers wait while more than this many bytes await upload.
+    pub max_dirty_bytes: u64,
+    /// The user we connect as (to tell our checkouts from others').
+    pub user: Option<String>,
+    pub uid: u32,
+    pub gid: u32,
+    /// Poll the change log this often (where the repository has one).
+    pub change_poll: Duration,
+}
+
+impl VfsConfig {
+    pub fn new(cache_dir: PathBuf) -> VfsConfig {
+        let (uid, gid) = current_ids();
+        VfsConfig {
+            cache_dir,
+            cache_size: 1 << 30,
+            write_back_delay: Duration::from_secs(2),
+            metadata_ttl: Duration::from_secs(2),
+            negative_ttl: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(30),
+            read_only: false,
+            major_versions: false,
+            local_only: DEFAULT_LOCAL_ONLY.iter().map(|s| s.to_string()).collect(),
+            max_dirty_bytes: 2 << 30,
+            user: None,
+            uid,
+            gid,
+            change_poll: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The uid and gid of this process (owner of every file).
+pub fn current_ids() -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| (m.uid(), m.gid()))
+        .unwrap_or((0, 0))
+}
+
+/// One file still to upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUpload {
+    pub name: String,
+    pub bytes: u64,
+    pub last_error: Option<String>,
+}
+
+/// An open file.
+#[derive(Debug, Clone)]
+struct Handle {
+    #[allow(dead_code)] // kept for debugging and the WebDAV adapter
+    ino: Ino,
+    write: bool,
+    next_off: u64,
+    window: u64,
+}
+
+const MIN_WINDOW: u64 = 1 << 20;
+const MAX_WINDOW: u64 = 32 << 20;
+
+/// The VFS of one mounted repository.
+pub struct Vfs {
+    binding: Arc<dyn Binding>,
+    info: RepositoryInfo,
+    cfg: VfsConfig,
+    table: Mutex<InodeTable>,
+    store: StateStore,
+    cache: ContentCache,
+    dirty_dir: PathBuf,
+    handles: Mutex<HashMap<Fh, Handle>>,
+    next_fh: AtomicU64,
+    next_local: AtomicU64,
+    next_journal: AtomicU64,
+    types: Mutex<HashMap<String, TypeDefinition>>,
+    /// Wakes the upload worker.
+    wake: tokio::sync::Notify,
+    /// Signalled after every upload attempt.
+    progress: tokio::sync::Notify,
+    /// Bytes written and not yet uploaded.
+    dirty_bytes: AtomicU64,
+    /// Journal records of an earlier run, uploaded in the background.
+    orphans: Mutex<Vec<(JournalRecord, Instant, u32)>>,
+    /// Inodes / records being uploaded now.
+    uploading: Mutex<HashSet<Ino>>,
+    stopping: AtomicBool,
+}
+
+fn now_ns(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i64,
+        Err(e) => -(e.duration().as_nanos() as i64),
+    }
+}
+
+fn from_ns(ns: i64) -> SystemTime {
+    if ns >= 0 {
+        SystemTime::UNIX_EPOCH + Duration::from_nanos(ns as u64)
+    } else {
+        SystemTime::UNIX_EPOCH - Duration::from_nanos(ns.unsigned_abs())
+    }
+}
+
+/// The version of an object's content: its change token, or failing that
+/// its modification date.
+pub fn version_tag(o: &CmisObject) -> String {
+    o.change_token()
+        .map(str::to_string)
+        .or_else(|| o.last_modification_date().map(|d| d.to_rfc3339()))
+        .unwrap_or_default()
+}
+
+/// The stable key of an object: version series id (documents) or id.
+pub fn object_key(o: &CmisObject) -> String {
+    if o.is_document() {
+        if let Some(s) = o.version_series_id().filter(|s| !s.is_empty()) {
+            return s.to_string();
+        }
+    }
+    o.id().to_string()
+}
+
+/// `*` and `?` glob match on whole names.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    fn m(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|i| m(&p[1..], &n[i..])),
+            Some('?') => !n.is_empty() && m(&p[1..], &n[1..]),
+            Some(c) => n.first() == Some(c) && m(&p[1..], &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    m(&p, &n)
+}
+
+fn read_opts() -> ReadOptions {
+    ReadOptions {
+        filter: None,
+        include_allowable_actions: true,
+    }
+}
+
+fn io_err(what: &str, e: std::io::Error) -> VfsError {
+    if e.raw_os_error() == Some(28) {
+        VfsError::NoSpace(format!("{what}: {e}"))
+    } else {
+        VfsError::Io(format!("{what}: {e}"))
+    }
+}
+
+impl Vfs {
+    /// Connects the VFS to a repository: reads its info and root folder
+    /// (failing fast when the server is unreachable), opens the cache and
+    /// journal, and starts the background tasks (upload worker, journal
+    /// replay, change-log polling). Must run inside a tokio runtime.
+    pub async fn new(binding: Arc<dyn Binding>, cfg: VfsConfig) -> VfsResult<Arc<Vfs>> {
+        let info = tokio::time::timeout(cfg.request_timeout, binding.repository_info())
+            .await
+            .map_err(|_| VfsError::Io("the server did not answer".into()))??;
+        let root_obj = tokio::time::timeout(
+            cfg.request_timeout,
+            binding.object(&info.root_folder_id, &read_opts()),
+        )
+        .await
+        .map_err(|_| VfsError::Io("the server did not answer".into()))??;
+        std::fs::create_dir_all(&cfg.cache_dir)
+            .map_err(|e| io_err("cannot create the cache directory", e))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ =
+                std::fs::set_permissions(&cfg.cache_dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let dirty_dir = cfg.cache_dir.join("dirty");
+        std::fs::create_dir_all(&dirty_dir)
+            .map_err(|e| io_err("cannot create the cache directory", e))?;
+        let store = StateStore::open(&cfg.cache_dir.join("state.redb"))
+            .map_err(|e| VfsError::Io(e.to_string()))?;
+        let cache = ContentCache::new(&cfg.cache_dir, cfg.cache_size)?;
+        let mut root = inode::blank(
+            FileKind::Directory,
+            root_obj.id().to_string(),
+            ROOT_INO,
+            String::new(),
+        );
+        root.parents.clear();
+        let table = InodeTable::new(root);
+        let records = store.records().map_err(|e| VfsError::Io(e.to_string()))?;
+        let next_journal = store.next_id().map_err(|e| VfsError::Io(e.to_string()))?;
+        let vfs = Arc::new(Vfs {
+            binding,
+            info,
+            cfg,
+            table: Mutex::new(table),
+            store,
+            cache,
+            dirty_dir,
+            handles: Mutex::new(HashMap::new()),
+            next_fh: AtomicU64::new(1),
+            next_local: AtomicU64::new(1),
+            next_journal: AtomicU64::new(next_journal),
+            types: Mutex::new(HashMap::new()),
+            wake: tokio::sync::Notify::new(),
+            progress: tokio::sync::Notify::new(),
+            dirty_bytes: AtomicU64::new(0),
+            orphans: Mutex::new(Vec::new()),
+            uploading: Mutex::new(HashSet::new()),
+            stopping: AtomicBool::new(false),
+        });
+        {
+            let mut t = vfs.lock();
+            if let Some(r) = t.get_mut(ROOT_INO) {
+                vfs.apply_object(r, root_obj);
+            }
+        }
+        if !records.is_empty() {
+            tracing::info!(
+                files = records.len(),
+                "replaying the journal: uploading files left from the last run"
+            );
+            let now = Instant::now();
+            let mut o = vfs.orphans.lock().unwrap_or_else(|p| p.into_inner());
+            for r in records {
+                vfs.dirty_bytes.fetch_add(
+                    std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0),
+                    Ordering::Relaxed,
+                );
+                o.push((r, now, 0));
+            }
+        }
+        writeback::spawn_worker(vfs.clone());
+        if vfs.info.capabilities.changes != ChangesCapability::None {
+            spawn_change_poll(vfs.clone());
+        }
+        Ok(vfs)
+    }
+
+    pub fn binding(&self) -> &Arc<dyn Binding> {
+        &self.binding
+    }
+
+    pub fn repository_info(&self) -> &RepositoryInfo {
+        &self.info
+    }
+
+    pub fn config(&self) -> &VfsConfig {
+        &self.cfg
+    }
+
+    fn lock(&self) -> MutexGuard<'_, InodeTable> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn meta<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, CmisError>>,
+    ) -> VfsResult<T> {
+        match tokio::time::timeout(self.cfg.request_timeout, fut).await {
+            Ok(r) => r.map_err(VfsError::from),
+            Err(_) => Err(VfsError::Io(format!(
+                "the server did not answer within {:?}",
+                self.cfg.request_timeout
+            ))),
+        }
+    }
+
+    fn is_local_only(&self, name: &str) -> bool {
+        self.cfg.local_only.iter().any(|p| glob_match(p, name))
+    }
+
+    /// Copies what the server says into an inode (keeping local state for
+    /// dirty files and user-set mtime/mode while the change token holds).
+    fn apply_object(&self, i: &mut Inode, obj: CmisObject) {
+        let tag = version_tag(&obj);
+        let state = self.store.state(&i.key, &tag);
+        let folder = obj.is_folder();
+        if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
+            i.size = if folder {
+                0
+            } else {
+                obj.content_length().unwrap_or(0)
+            };
+            i.mtime = state
+                .as_ref()
+                .and_then(|s| s.mtime_ns)
+                .map(from_ns)
+                .or_else(|| obj.last_modification_date().map(SystemTime::from))
+                .unwrap_or(i.mtime);
+        }
+        if let Some(d) = obj.last_modification_date() {
+            i.ctime = d.into();
+        }
+        if let Some(d) = obj.creation_date() {
+            i.crtime = d.into();
+        }
+        let checked_out_by_other = obj.is_version_series_checked_out() == Some(true)
+            && match (
+                obj.version_series_checked_out_by(),
+                self.cfg.user.as_deref(),
+            ) {
+                (Some(by), Some(me)) => by != me,
+                (Some(_), None) => obj.version_series_checked_out_id().is_none(),
+                _ => false,
+            };
+        i.writable = if folder {
+            obj.allows(Action::CreateDocument) != Some(false)
+                || obj.allows(Action::CreateFolder) != Some(false)
+        } else {
+            obj.allows(Action::SetContentStream) != Some(false)
+                || obj.allows(Action::CheckOut) == Some(true)
+        } && !checked_out_by_other
+            && !self.cfg.read_only;
+        let base: u16 = if folder { 0o755 } else { 0o644 };
+        i.perm = match state.as_ref().and_then(|s| s.mode).or(i.user_mode) {
+            Some(m) => (m & 0o7777) as u16,
+            None if i.writable => base,
+            None => base & !0o222,
+        };
+        i.attr_expires = Instant::now() + self.cfg.metadata_ttl;
+        i.object = Some(obj);
+    }
+
+    /// The inode for an object seen in folder `parent` as `name`.
+    fn upsert(&self, t: &mut InodeTable, parent: Ino, name: String, obj: CmisObject) -> Ino {
+        let key = object_key(&obj);
+        let kind = if obj.is_folder() {
+            FileKind::Directory
+        } else {
+            FileKind::RegularFile
+        };
+        let ino = match t.by_key(&key) {
+            Some(ino) => ino,
+            None => t.insert(inode::blank(kind, key, parent, name.clone())),
+        };
+        if let Some(i) = t.get_mut(ino) {
+            i.parents.insert(parent);
+            i.parent = parent;
+            i.name = name;
+            i.unlinked = false;
+            self.apply_object(i, obj);
+        }
+        ino
+    }
+
+    fn attr_of(&self, t: &InodeTable, ino: Ino) -> VfsResult<Attr> {
+        t.get(ino)
+            .map(|i| i.attr(self.cfg.uid, self.cfg.gid))
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))
+    }
+
+    /// The object id of a folder inode.
+    fn folder_id(t: &InodeTable, ino: Ino) -> VfsResult<String> {
+        let i = t
+            .get(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        if i.kind != FileKind::Directory {
+            return Err(VfsError::NotDir(i.name.clone()));
+        }
+        i.object_id()
+            .map(str::to_string)
+            .ok_or_else(|| VfsError::NotFound(i.name.clone()))
+    }
+
+    /// The repository path of an inode, from the names we know.
+    fn path_of(t: &InodeTable, ino: Ino) -> VfsResult<String> {
+        let mut parts = Vec::new();
+        let mut cur = ino;
+        let mut guard = 0;
+        while cur != ROOT_INO {
+            let i = t
+                .get(cur)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {cur}")))?;
+            parts.push(names::to_cmis(&i.name)?);
+            cur = i.parent;
+            guard += 1;
+            if guard > 4096 {
+                return Err(VfsError::Io("directory loop".into()));
+            }
+        }
+        parts.reverse();
+        Ok(format!("/{}", parts.join("/")))
+    }
+
+    /// The name an inode is known by (for logs and `pending`).
+    fn display_path(&self, ino: Ino) -> String {
+        let t = self.lock();
+        Self::path_of(&t, ino).unwrap_or_else(|_| format!("inode {ino}"))
+    }
+
+    fn check_name(name: &str) -> VfsResult<String> {
+        if name.len() > names::NAME_MAX {
+            return Err(VfsError::NameTooLong(name.to_string()));
+        }
+        Ok(names::to_cmis(name)?)
+    }
+
+    // ---- namespace -------------------------------------------------------
+
+    /// Looks `name` up in directory `parent`.
+    pub async fn lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        let path = {
+            let mut t = self.lock();
+            let p = t
+                .get_mut(parent)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {parent}")))?;
+            if p.kind != FileKind::Directory {
+                return Err(VfsError::NotDir(p.name.clone()));
+            }
+            if let Some(l) = &p.listing {
+                if let Some(&ino) = l.entries.get(name) {
+                    return self.attr_of(&t, ino);
+                }
+                if l.is_negative(name, Instant::now()) {
+                    return Err(VfsError::NotFound(name.to_string()));
+                }
+            }
+            let cmis = match names::to_cmis(name) {
+                Ok(c) => c,
+                Err(_) => return Err(VfsError::NotFound(name.to_string())),
+            };
+            let pp = Self::path_of(&t, parent)?;
+            if pp == "/" {
+                format!("/{cmis}")
+            } else {
+                format!("{pp}/{cmis}")
+            }
+        };
+        match self
+            .meta(self.binding.object_by_path(&path, &read_opts()))
+            .await
+        {
+            Ok(obj) if obj.is_folder() || obj.is_document() => {
+                let mut t = self.lock();
+                let ino = self.upsert(&mut t, parent, name.to_string(), obj);
+                if let Some(p) = t.get_mut(parent) {
+                    p.listing
+                        .get_or_insert_with(Listing::partial)
+                        .insert(name.to_string(), ino);
+                }
+                self.attr_of(&t, ino)
+            }
+            Ok(_) | Err(VfsError::NotFound(_)) => {
+                let mut t = self.lock();
+                if let Some(p) = t.get_mut(parent) {
+                    p.listing
+                        .get_or_insert_with(Listing::partial)
+                        .remember_missing(name, self.cfg.negative_ttl);
+                }
+                Err(VfsError::NotFound(name.to_string()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The kernel forgot `n` lookups; inodes live for the whole mount.
+    pub fn forget(&self, _ino: Ino, _n: u64) {}
+
+    pub async fn getattr(&self, ino: Ino) -> VfsResult<Attr> {
+        let id = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if i.is_dirty()
+                || matches!(i.state, FileState::LocalOnly(_))
+                || i.attr_expires > Instant::now()
+                || i.unlinked
+            {
+                return Ok(i.attr(self.cfg.uid, self.cfg.gid));
+            }
+            match i.object_id() {
+                Some(id) => id.to_string(),
+                None => return Ok(i.attr(self.cfg.uid, self.cfg.gid)),
+            }
+        };
+        match self.meta(self.binding.object(&id, &read_opts())).await {
+            Ok(obj) => {
+                let mut t = self.lock();
+                if let Some(i) = t.get_mut(ino) {
+                    if i.object_id() == Some(id.as_str()) && !i.is_dirty() {
+                        self.apply_object(i, obj);
+                    }
+                }
+                self.attr_of(&t, ino)
+            }
+            Err(VfsError::NotFound(m)) => {
+                // Deleted (or a new version under another id): the parent
+                // listing will tell on its next sweep.
+                let mut t = self.lock();
+                let parent = t.get(ino).map(|i| i.parent);
+                if let Some(p) = parent.and_then(|p| t.get_mut(p)) {
+                    if let Some(l) = p.listing.as_mut() {
+                        l.expire();
+                    }
+                }
+                Err(VfsError::NotFound(m))
+            }
+            // Server lost: what we know is better than an error.
+            Err(e) => {
+                tracing::debug!("getattr of inode {ino} uses cached attributes: {e}");
+                let t = self.lock();
+                self.attr_of(&t, ino)
+            }
+        }
+    }
+
+    /// The full listing of a directory, with attributes (not `.`/`..`).
+    pub async fn readdir(&self, ino: Ino) -> VfsResult<Vec<DirEntry>> {
+        let folder_id = {
+            let t = self.lock();
+            let d = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if d.kind != FileKind::Directory {
+                return Err(VfsError::NotDir(d.name.clone()));
+            }
+            if let Some(l) = &d.listing {
+                if l.is_fresh(Instant::now()) {
+                    return Ok(self.entries(&t, l));
+                }
+            }
+            Self::folder_id(&t, ino)?
+        };
+        let mut objects = Vec::new();
+        let mut skip = 0u64;
+        loop {
+            let page = self
+                .meta(self.binding.children(
+                    &folder_id,
+                    &ChildrenOptions {
+                        read: read_opts(),
+                        max_items: Some(1000),
+                        skip_count: skip,
+                        order_by: None,
+                    },
+                ))
+                .await?;
+            let n = page.objects.len() as u64;
+            objects.extend(
+                page.objects
+                    .into_iter()
+                    .filter(|o| o.is_folder() || o.is_document()),
+            );
+            if !page.has_more_items || n == 0 {
+                break;
+            }
+            skip += n;
+        }
+        let keyed: Vec<(String, String)> = objects
+            .iter()
+            .map(|o| (o.name().to_string(), object_key(o)))
+            .collect();
+        let file_names = dir::file_names(&keyed);
+        let mut t = self.lock();
+        let mut listing = Listing {
+            entries: Default::default(),
+            fresh_until: Some(Instant::now() + self.cfg.metadata_ttl),
+            negative: Default::default(),
+        };
+        for (obj, name) in objects.into_iter().zip(file_names) {
+            let ino_c = self.upsert(&mut t, ino, name.clone(), obj);
+            listing.entries.insert(name, ino_c);
+        }
+        // Keep what exists only here (new files not uploaded yet); forget
+        // filings the server no longer has.
+        let old = t.get_mut(ino).and_then(|d| d.listing.take());
+        if let Some(old) = old {
+            for (name, c) in old.entries {
+                if listing.entries.values().any(|&x| x == c) {
+                    continue;
+                }
+                let keep = t.get(c).is_some_and(|i| i.object.is_none() && !i.unlinked);
+                if keep && !listing.entries.contains_key(&name) {
+                    listing.entries.insert(name, c);
+                } else if let Some(i) = t.get_mut(c) {
+                    i.parents.remove(&ino);
+                }
+            }
+        }
+        let out = self.entries(&t, &listing);
+        if let Some(d) = t.get_mut(ino) {
+            d.listing = Some(listing);
+        }
+        Ok(out)
+    }
+
+    fn entries(&self, t: &InodeTable, l: &Listing) -> Vec<DirEntry> {
+        l.entries
+            .iter()
+            .filter_map(|(name, &c)| {
+                t.get(c).map(|i| DirEntry {
+                    name: name.clone(),
+                    attr: i.attr(self.cfg.uid, self.cfg.gid),
+                })
+            })
+            .collect()
+    }
+
+    // ---- attributes ------------------------------------------------------
+
+    pub async fn setattr(&self, ino: Ino, set: SetAttr) -> VfsResult<Attr> {
+        if set.uid.is_some_and(|u| u != self.cfg.uid) || set.gid.is_some_and(|g| g != self.cfg.gid)
+        {
+            return Err(VfsError::NotPermitted(
+                "files belong to the mounting user; chown is not possible".into(),
+            ));
+        }
+        if let Some(size) = set.size {
+            if self.cfg.read_only {
+                return Err(VfsError::ReadOnly);
+            }
+            self.make_dirty(ino, size > 0).await?;
+            let path = {
+                let t = self.lock();
+                match t.get(ino).map(|i| &i.state) {
+                    Some(FileState::Dirty(d)) => d.path.clone(),
+                    Some(FileState::LocalOnly(p)) => p.clone(),
+                    _ => return Err(VfsError::Io("file is not writable locally".into())),
+                }
+            };
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_err("cannot open the cache file", e))?;
+            f.set_len(size)
+                .map_err(|e| io_err("cannot truncate the cache file", e))?;
+            let mut t = self.lock();
+            if let Some(i) = t.get_mut(ino) {
+                i.size = size;
+                i.mtime = SystemTime::now();
+                i.user_mtime = None;
+                if let FileState::Dirty(d) = &mut i.state {
+                    d.generation += 1;
+                    if i.writers == 0 {
+                        d.upload_at = Some(Instant::now() + self.cfg.write_back_delay);
+                    }
+                }
+            }
+            self.wake.notify_one();
+        }
+        if set.mtime.is_some() || set.mode.is_some() {
+            let mut t = self.lock();
+            let i = t
+                .get_mut(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if let Some(m) = set.mtime {
+                i.mtime = m;
+                i.user_mtime = Some(m);
+            }
+            if let Some(mode) = set.mode {
+                i.perm = (mode & 0o7777) as u16;
+                i.user_mode = Some(mode & 0o7777);
+            }
+            if !i.is_dirty() {
+                if let Some(obj) = &i.object {
+                    let st = ObjectState {
+                        token: version_tag(obj),
+                        mtime_ns: i.user_mtime.map(now_ns).or_else(|| {
+                            self.store
+                                .state(&i.key, &version_tag(obj))
+                                .and_then(|s| s.mtime_ns)
+                        }),
+                        mode: i.user_mode,
+                    };
+                    if let Err(e) = self.store.put_state(&i.key, &st) {
+                        tracing::warn!("cannot keep the mtime/mode: {e}");
+                    }
+                }
+            }
+        }
+        let t = self.lock();
+        self.attr_of(&t, ino)
+    }
+
+    // ---- file content ----------------------------------------------------
+
+    /// Makes a file's content local and journaled (before the first write
+    /// returns). `keep` copies the server's content first.
+    async fn make_dirty(&self, ino: Ino, keep: bool) -> VfsResult<()> {
+        let (object_id, tag, size, parent, name, writable, owner) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if i.kind == FileKind::Directory {
+                return Err(VfsError::IsDir(i.name.clone()));
+            }
+            if !matches!(i.state, FileState::Clean) {
+                return Ok(());
+            }
+            (
+                i.object_id().map(str::to_string),
+                i.object.as_ref().map(version_tag),
+                i.size,
+                i.parent,
+                i.name.clone(),
+                i.writable,
+                i.object
+                    .as_ref()
+                    .and_then(|o| o.version_series_checked_out_by())
+                    .map(str::to_string),
+            )
+        };
+        if !writable {
+            if let Some(owner) = owner {
+                tracing::warn!(
+                    "{} is checked out by {owner}: read-only",
+                    self.display_path(ino)
+                );
+            }
+            return Err(VfsError::AccessDenied(name));
+        }
+        let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
+        let path = self.dirty_dir.join(format!("{id}"));
+        match (&object_id, keep) {
+            (Some(oid), true) if size > 0 => {
+                let tag = tag.clone().unwrap_or_default();
+                tokio::time::timeout(
+                    self.cfg.request_timeout * 4,
+                    self.cache.copy_full(&*self.binding, oid, &tag, size, &path),
+                )
+                .await
+                .map_err(|_| VfsError::Io("download timed out".into()))??;
+            }
+            _ => {
+                std::fs::File::create(&path)
+                    .map_err(|e| io_err("cannot create a cache file", e))?;
+            }
+        }
+        let parent_id = {
+            let t = self.lock();
+            Self::folder_id(&t, parent)?
+        };
+        let token = {
+            let t = self.lock();
+            t.get(ino)
+                .and_then(|i| i.change_token().map(str::to_string))
+        };
+        let rec = JournalRecord {
+            id,
+            parent_id,
+            name: names::to_cmis(&name).unwrap_or(name),
+            object_id,
+            base_token: token.clone(),
+            path: path.clone(),
+            mtime_ns: None,
+        };
+        self.store
+            .put_record(&rec)
+            .map_err(|e| VfsError::NoSpace(e.to_string()))?;
+        let mut t = self.lock();
+        let i = t
+            .get_mut(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        if !matches!(i.state, FileState::Clean) {
+            // Someone else got there first.
+            drop(t);
+            let _ = self.store.remove_record(id);
+            let _ = std::fs::remove_file(&path);
+            return Ok(());
+        }
+        if !keep {
+            i.size = 0;
+        }
+        i.state = FileState::Dirty(Dirty {
+            journal_id: id,
+            path,
+            generation: 1,
+            upload_at: None,
+            base_token: token,
+        });
+        self.dirty_bytes.fetch_add(i.size, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub async fn open(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
+        {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if i.kind == FileKind::Directory && flags.write {
+                return Err(VfsError::IsDir(i.name.clone()));
+            }
+        }
+        if flags.write {
+            if self.cfg.read_only {
+                return Err(VfsError::ReadOnly);
+            }
+            self.make_dirty(ino, !flags.truncate).await?;
+            let path = {
+                let mut t = self.lock();
+                let i = t
+                    .get_mut(ino)
+                    .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+                i.writers += 1;
+                match &mut i.state {
+                    FileState::Dirty(d) => {
+                        d.upload_at = None;
+                        d.path.clone()
+                    }
+                    FileState::LocalOnly(p) => p.clone(),
+                    FileState::Clean => return Err(VfsError::Io("not dirty".into())),
+                }
+            };
+            if flags.truncate {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| io_err("cannot open the cache file", e))?;
+                f.set_len(0)
+                    .map_err(|e| io_err("cannot truncate the cache file", e))?;
+                let mut t = self.lock();
+                if let Some(i) = t.get_mut(ino) {
+                    i.size = 0;
+                    i.mtime = SystemTime::now();
+                    i.user_mtime = None;
+                    if let FileState::Dirty(d) = &mut i.state {
+                        d.generation += 1;
+                    }
+                }
+            }
+        }
+        let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                fh,
+                Handle {
+                    ino,
+                    write: flags.write,
+                    next_off: 0,
+                    window: MIN_WINDOW,
+                },
+            );
+        Ok(fh)
+    }
+
+    /// Whether the kernel may keep its page cache for this file (the
+    /// content did not change since it was cached).
+    pub fn keep_cache(&self, ino: Ino) -> bool {
+        let t = self.lock();
+        t.get(ino).is_some_and(|i| i.is_dirty())
+    }
+
+    pub async fn read(&self, fh: Fh, ino: Ino, offset: u64, size: u32) -> VfsResult<Vec<u8>> {
+        enum Src {
+            Local(PathBuf, u64),
+            Remote(String, String, u64),
+        }
+        let src = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if i.kind == FileKind::Directory {
+                return Err(VfsError::IsDir(i.name.clone()));
+            }
+            match &i.state {
+                FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
+                FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
+                FileState::Clean => match &i.object {
+                    Some(o) => Src::Remote(o.id().to_string(), version_tag(o), i.size),
+                    None => Src::Local(PathBuf::new(), 0),
+                },
+            }
+        };
+        match src {
+            Src::Local(path, len) => {
+                if offset >= len {
+                    return Ok(Vec::new());
+                }
+                let n = (len - offset).min(size as u64) as usize;
+                ContentCache::read_at(&path, offset, n)
+            }
+            Src::Remote(id, tag, len) => {
+                if offset >= len {
+                    return Ok(Vec::new());
+                }
+                let window = {
+                    let mut h = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+                    match h.get_mut(&fh) {
+                        Some(h) => {
+                            if offset == h.next_off && offset > 0 {
+                                h.window = (h.window * 2).min(MAX_WINDOW);
+                            } else if offset != h.next_off {
+                                h.window = MIN_WINDOW;
+                            }
+                            h.next_off = offset + size as u64;
+                            h.window
+                        }
+                        None => MIN_WINDOW,
+                    }
+                };
+                let path = tokio::time::timeout(
+                    self.cfg.request_timeout,
+                    self.cache
+                        .ensure(&*self.binding, &id, &tag, len, offset, size as u64, window),
+                )
+                .await
+                .map_err(|_| VfsError::Io("download timed out".into()))??;
+                let n = (len - offset).min(size as u64) as usize;
+                ContentCache::read_at(&path, offset, n)
+            }
+        }
+    }
+
+    pub async fn write(&self, fh: Fh, ino: Ino, offset: u64, data: &[u8]) -> VfsResult<u32> {
+        let _ = fh;
+        // Back-pressure: wait while uploads are behind.
+        let mut waited = 0;
+        while self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes
+            && !self.stopping.load(Ordering::Relaxed)
+            && waited < 600
+        {
+            self.wake.notify_one();
+            let _ =
+                tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
+            waited += 1;
+        }
+        let path = {
+            let t = self.lock();
+            match t.get(ino).map(|i| &i.state) {
+                Some(FileState::Dirty(d)) => d.path.clone(),
+                Some(FileState::LocalOnly(p)) => p.clone(),
+                Some(FileState::Clean) => {
+                    return Err(VfsError::Io(
+                        "write to a file not opened for writing".into(),
+                    ))
+                }
+                None => return Err(VfsError::NotFound(format!("inode {ino}"))),
+            }
+        };
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_err("cannot open the cache file", e))?;
+        f.write_all_at(data, offset)
+            .map_err(|e| io_err("cannot write the cache file", e))?;
+        let mut t = self.lock();
+        if let Some(i) = t.get_mut(ino) {
+            let end = offset + data.len() as u64;
+            if end > i.size {
+                self.dirty_bytes.fetch_add(end - i.size, Ordering::Relaxed);
+                i.size = end;
+            }
+            i.mtime = SystemTime::now();
+            i.user_mtime = None;
+            if let FileState::Dirty(d) = &mut i.state {
+                d.generation += 1;
+            }
+        }
+        Ok(data.len() as u32)
+    }
+
+    pub async fn flush(&self, _fh: Fh, _ino: Ino) -> VfsResult<()> {
+        Ok(())
+    }
+
+    /// Uploads now and waits: the server's answer is the result.
+    pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
+        let dirty = {
+            let t = self.lock();
+            t.get(ino).is_some_and(|i| i.is_dirty() && !i.unlinked)
+        };
+        if !dirty {
+            return Ok(());
+        }
+        writeback::upload_inode(self, ino).await
+    }
+
+    pub async fn release(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
+        let h = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&fh);
+        if h.is_some_and(|h| h.write) {
+            let mut t = self.lock();
+            if let Some(i) = t.get_mut(ino) {
+                i.writers = i.writers.saturating_sub(1);
+                if i.writers == 0 {
+                    if let FileState::Dirty(d) = &mut i.state {
+                        d.upload_at = Some(Instant::now() + self.cfg.write_back_delay);
+                    }
+                }
+            }
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    // ---- creating and removing -------------------------------------------
+
+    /// Creates and opens a new file.
+    pub async fn create(
+        &self,
+        parent: Ino,
+        name: &str,
+        mode: u32,
+        flags: OpenFlags,
+    ) -> VfsResult<(Attr, Fh)> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        let cmis = Self::check_name(name)?;
+        let existing = {
+            let t = self.lock();
+            let p = t
+                .get(parent)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {parent}")))?;
+            if p.kind != FileKind::Directory {
+                return Err(VfsError::NotDir(p.name.clone()));
+            }
+            p.listing
+                .as_ref()
+                .and_then(|l| l.entries.get(name).copied())
+        };
+        if let Some(ino) = existing {
+            if flags.exclusive {
+                return Err(VfsError::Exists(name.to_string()));
+            }
+            let fh = self
+                .open(
+                    ino,
+                    OpenFlags {
+                        write: true,
+                        truncate: true,
+                        ..flags
+                    },
+                )
+                .await?;
+            let t = self.lock();
+            return Ok((self.attr_of(&t, ino)?, fh));
+        }
+        let parent_id = {
+            let t = self.lock();
+            Self::folder_id(&t, parent)?
+        };
+        let local_only = self.is_local_only(name);
+        let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
+        let path = self.dirty_dir.join(format!("{id}"));
+        std::fs::File::create(&path).map_err(|e| io_err("cannot create a cache file", e))?;
+        let state = if local_only {
+            FileState::LocalOnly(path)
+        } else {
+            let rec = JournalRecord {
+                id,
+                parent_id,
+                name: cmis,
+                object_id: None,
+                base_token: None,
+                path: path.clone(),
+                mtime_ns: None,
+            };
+            if let Err(e) = self.store.put_record(&rec) {
+                let _ = std::fs::remove_file(&path);
+                return Err(VfsError::NoSpace(e.to_string()));
+            }
+            FileState::Dirty(Dirty {
+                journal_id: id,
+                path,
+                generation: 1,
+                upload_at: None,
+                base_token: None,
+            })
+        };
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let mut i = inode::blank(
+            FileKind::RegularFile,
+            format!("local:{local}"),
+            parent,
+            name.to_string(),
+        );
+        i.state = state;
+        i.writers = 1;
+        i.perm = (mode & 0o7777) as u16;
+        if mode & 0o7777 != 0o644 {
+            i.user_mode = Some(mode & 0o7777);
+        }
+        let mut t = self.lock();
+        let ino = t.insert(i);
+        if let Some(p) = t.get_mut(parent) {
+            p.listing
+                .get_or_insert_with(Listing::partial)
+                .insert(name.to_string(), ino);
+        }
+        let attr = self.attr_of(&t, ino)?;
+        drop(t);
+        let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                fh,
+                Handle {
+                    ino,
+                    write: true,
+                    next_off: 0,
+                    window: MIN_WINDOW,
+                },
+            );
+        Ok((attr, fh))
+    }
+
+    /// Whether `name` exists in folder `parent` on the server (to tell a
+    /// duplicate from a name the server refuses).
+    async fn exists_on_server(&self, parent: Ino, cmis: &str) -> bool {
+        let path = {
+            let t = self.lock();
+            match Self::path_of(&t, parent) {
+                Ok(p) if p == "/" => format!("/{cmis}"),
+                Ok(p) => format!("{p}/{cmis}"),
+                Err(_) => return false,
+            }
+        };
+        self.meta(self.binding.object_by_path(&path, &ReadOptions::default()))
+            .await
+            .is_ok()
+    }
+
+    pub async fn mkdir(&self, parent: Ino, name: &str, mode: u32) -> VfsResult<Attr> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        let cmis = Self::check_name(name)?;
+        let parent_id = {
+            let t = self.lock();
+            let p = t
+                .get(parent)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {parent}")))?;
+            if p.listing
+                .as_ref()
+                .is_some_and(|l| l.entries.contains_key(name))
+            {
+                return Err(VfsError::Exists(name.to_string()));
+            }
+            Self::folder_id(&t, parent)?
+        };
+        let props = Properties::new()
+            .with_string(prop::NAME, cmis.clone())
+            .with_id(prop::OBJECT_TYPE_ID, "cmis:folder");
+        let obj = match self
+            .meta(self.binding.create_folder(&parent_id, &props))
+            .await
+        {
+            Ok(o) => o,
+            Err(VfsError::InvalidName(m)) | Err(VfsError::Exists(m)) => {
+                if self.exists_on_server(parent, &cmis).await {
+                    return Err(VfsError::Exists(name.to_string()));
+                }
+                tracing::warn!("the server refuses the folder name '{cmis}': {m}");
+                return Err(VfsError::InvalidName(m));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut t = self.lock();
+        let ino = self.upsert(&mut t, parent, name.to_string(), obj);
+        if let Some(i) = t.get_mut(ino) {
+            if mode & 0o7777 != 0o755 && mode != 0 {
+                i.user_mode = Some(mode & 0o7777);
+                i.perm = (mode & 0o7777) as u16;
+                if let Some(o) = &i.object {
+                    let _ = self.store.put_state(
+                        &i.key,
+                        &ObjectState {
+                            token: version_tag(o),
+                            mtime_ns: None,
+                            mode: i.user_mode,
+                        },
+                    );
+                }
+            }
+        }
+        if let Some(p) = t.get_mut(parent) {
+            p.listing
+                .get_or_insert_with(Listing::partial)
+                .insert(name.to_string(), ino);
+        }
+        self.attr_of(&t, ino)
+    }
+
+    /// Drops the local content of a file (it was unlinked or replaced).
+    fn discard_local(&self, i: &mut Inode) {
+        match std::mem::replace(&mut i.state, FileState::Clean) {
+            FileState::Dirty(d) => {
+                let _ = self.store.remove_record(d.journal_id);
+                let _ = std::fs::remove_file(&d.path);
+                self.sub_dirty(i.size);
+            }
+            FileState::LocalOnly(p) => {
+                let _ = std::fs::remove_file(&p);
+            }
+            FileState::Clean => {}
+        }
+    }
+
+    fn sub_dirty(&self, n: u64) {
+        let _ = self
+            .dirty_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(n))
+            });
+    }
+
+    pub async fn unlink(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        let ino = self.lookup(parent, name).await?.ino;
+        let io = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(name.to_string()))?;
+            if i.kind == FileKind::Directory {
+                return Err(VfsError::IsDir(name.to_string()));
+            }
+            i.io_lock.clone()
+        };
+        let _io = io.lock().await;
+        let (object_id, parent_id) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(name.to_string()))?;
+            (
+                i.object_id().map(str::to_string),
+                Self::folder_id(&t, parent)?,
+            )
+        };
+        let mut last_link = true;
+        if let Some(oid) = &object_id {
+            let multi = if self.info.capabilities.multifiling {
+                self.meta(self.binding.parents(oid, &ReadOptions::default()))
+                    .await
+                    .map(|p| p.len())
+                    .unwrap_or(1)
+            } else {
+                1
+            };
+            if multi > 1 {
+                last_link = false;
+                self.meta(
+                    self.binding
+                        .remove_object_from_folder(oid, Some(&parent_id)),
+                )
+                .await?;
+            } else {
+                match self.meta(self.binding.delete(oid, true)).await {
+                    Ok(()) | Err(VfsError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let mut t = self.lock();
+        if let Some(p) = t.get_mut(parent) {
+            if let Some(l) = p.listing.as_mut() {
+                l.remove(name);
+            }
+        }
+        if let Some(i) = t.get_mut(ino) {
+            i.parents.remove(&parent);
+            if last_link {
+                self.discard_local(i);
+                i.unlinked = true;
+                i.object = None;
+                i.parents.clear();
+            } else if let Some(&other) = i.parents.iter().next() {
+                i.parent = other;
+            }
+        }
+        if last_link {
+            t.unkey(ino);
+        }
+        Ok(())
+    }
+
+    pub async fn rmdir(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        let a = self.lookup(parent, name).await?;
+        if a.kind != FileKind::Directory {
+            return Err(VfsError::NotDir(name.to_string()));
+        }
+        let ino = a.ino;
+        {
+            let mut t = self.lock();
+            if let Some(l) = t.get_mut(ino).and_then(|d| d.listing.as_mut()) {
+                l.expire();
+            }
+        }
+        if !self.readdir(ino).await?.is_empty() {
+            return Err(VfsError::NotEmpty(name.to_string()));
+        }
+        let id = {
+            let t = self.lock();
+            Self::folder_id(&t, ino)?
+        };
+        match self.meta(self.binding.delete(&id, true)).await {
+            Ok(()) | Err(VfsError::NotFound(_)) => {}
+            Err(VfsError::Io(m)) if m.to_lowercase().contains("constraint") => {
+                return Err(VfsError::NotEmpty(name.to_string()))
+            }
+            Err(e) => return Err(e),
+        }
+        let mut t = self.lock();
+        if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+            l.remove(name);
+        }
+        if let Some(i) = t.get_mut(ino) {
+            i.unlinked = true;
+            i.object = None;
+            i.parents.clear();
+        }
+        t.unkey(ino);
+        Ok(())
+    }
+
+    /// rename(2). A file renamed over an existing file is a *save*: the
+    /// target document takes the new content (new version / setContent),
+    /// keeping its object id, history and other filings.
+    pub async fn rename(
+        &self,
+        parent: Ino,
+        name: &str,
+        new_parent: Ino,
+        new_name: &str,
+        noreplace: bool,
+    ) -> VfsResult<()> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        let new_cmis = Self::check_name(new_name)?;
+        let src = self.lookup(parent, name).await?;
+        let dst = match self.lookup(new_parent, new_name).await {
+            Ok(a) => Some(a),
+            Err(VfsError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(d) = dst {
+            if noreplace {
+                return Err(VfsError::Exists(new_name.to_string()));
+            }
+            if d.ino == src.ino {
+                return Ok(());
+            }
+            match (src.kind, d.kind) {
+                (FileKind::Directory, FileKind::RegularFile) => {
+                    return Err(VfsError::NotDir(new_name.to_string()))
+                }
+                (FileKind::RegularFile, FileKind::Directory) => {
+                    return Err(VfsError::IsDir(new_name.to_string()))
+                }
+                (FileKind::Directory, FileKind::Directory) => {
+                    self.rmdir(new_parent, new_name).await?;
+                }
+                (FileKind::RegularFile, FileKind::RegularFile) => {
+                    let dst_remote = {
+                        let t = self.lock();
+                        t.get(d.ino).is_some_and(|i| i.object.is_some())
+                    };
+                    if dst_remote {
+                        return self
+                            .save(src.ino, parent, name, d.ino, new_parent, new_name)
+                            .await;
+                    }
+                    // The target exists only here: drop it.
+                    let mut t = self.lock();
+                    if let Some(i) = t.get_mut(d.ino) {
+                        self.discard_local(i);
+                        i.unlinked = true;
+                        i.parents.clear();
+                    }
+                    t.unkey(d.ino);
+                    if let Some(l) = t.get_mut(new_parent).and_then(|p| p.listing.as_mut()) {
+                        l.remove(new_name);
+                    }
+                }
+            }
+        }
+        self.move_entry(src.ino, parent, name, new_parent, new_name, &new_cmis)
+            .await
+    }
+
+    /// An ordinary move/rename (no target).
+    async fn move_entry(
+        &self,
+        ino: Ino,
+        parent: Ino,
+        name: &str,
+        new_parent: Ino,
+        new_name: &str,
+        new_cmis: &str,
+    ) -> VfsResult<()> {
+        let io = {
+            let t = self.lock();
+            t.get(ino)
+                .map(|i| i.io_lock.clone())
+                .ok_or_else(|| VfsError::NotFound(name.to_string()))?
+        };
+        let _io = io.lock().await;
+        let (object, parent_id, new_parent_id) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(name.to_string()))?;
+            (
+                i.object.clone(),
+                Self::folder_id(&t, parent)?,
+                Self::folder_id(&t, new_parent)?,
+            )
+        };
+        let mut obj = object;
+        if let Some(o) = obj.clone() {
+            let mut id = o.id().to_string();
+            if parent_id != new_parent_id {
+                let moved = self
+                    .meta(self.binding.move_object(&id, &new_parent_id, &parent_id))
+                    .await
+                    .map_err(|e| self.name_error(e, new_cmis))?;
+                id = moved.id().to_string();
+                obj = Some(moved);
+            }
+            if o.name() != new_cmis {
+                let props = Properties::new().with_string(prop::NAME, new_cmis.to_string());
+                let token = obj
+                    .as_ref()
+                    .and_then(|o| o.change_token().map(str::to_string));
+                let r = match self
+                    .meta(
+                        self.binding
+                            .update_properties(&id, &props, token.as_deref()),
+                    )
+                    .await
+                {
+                    Err(VfsError::Io(m)) if m.contains("conflict") => {
+                        self.meta(self.binding.update_properties(&id, &props, None))
+                            .await
+                    }
+                    r => r,
+                };
+                match r {
+                    Ok(u) => obj = Some(u),
+                    Err(e) => {
+                        let e = self.name_error(e, new_cmis);
+                        if parent_id != new_parent_id {
+                            // Keep our view consistent with the server:
+                            // moved, not renamed.
+                            let mut t = self.lock();
+                            if let Some(i) = t.get_mut(ino) {
+                                i.parents.remove(&parent);
+                                i.parents.insert(new_parent);
+                                i.parent = new_parent;
+                            }
+                            for p in [parent, new_parent] {
+                                if let Some(l) = t.get_mut(p).and_then(|d| d.listing.as_mut()) {
+                                    l.expire();
+                                }
+                            }
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let mut t = self.lock();
+        if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+            l.remove(name);
+        }
+        if let Some(p) = t.get_mut(new_parent) {
+            p.listing
+                .get_or_insert_with(Listing::partial)
+                .insert(new_name.to_string(), ino);
+        }
+        let mut record = None;
+        let now_uploadable = !self.is_local_only(new_name);
+        if let Some(i) = t.get_mut(ino) {
+            i.parents.remove(&parent);
+            i.parents.insert(new_parent);
+            i.parent = new_parent;
+            i.name = new_name.to_string();
+            if let Some(o) = obj {
+                if i.object.is_some() {
+                    Self::rebase(i, &o);
+                    self.apply_object(i, o);
+                }
+            }
+            match &mut i.state {
+                FileState::Dirty(d) => {
+                    record = Some(JournalRecord {
+                        id: d.journal_id,
+                        parent_id: new_parent_id.clone(),
+                        name: new_cmis.to_string(),
+                        object_id: i.object.as_ref().map(|o| o.id().to_string()),
+                        base_token: d.base_token.clone(),
+                        path: d.path.clone(),
+                        mtime_ns: i.user_mtime.map(now_ns),
+                    });
+                }
+                FileState::LocalOnly(p) if now_uploadable => {
+                    // A temp file becomes a real one (gedit's
+                    // .goutputstream-XXXX renamed to its target).
+                    let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
+                    let d = Dirty {
+                        journal_id: id,
+                        path: p.clone(),
+                        generation: 1,
+                        upload_at: (i.writers == 0)
+                            .then(|| Instant::now() + self.cfg.write_back_delay),
+                        base_token: None,
+                    };
+                    record = Some(JournalRecord {
+                        id,
+                        parent_id: new_parent_id.clone(),
+                        name: new_cmis.to_string(),
+                        object_id: None,
+                        base_token: None,
+                        path: p.clone(),
+                        mtime_ns: i.user_mtime.map(now_ns),
+                    });
+                    self.dirty_bytes.fetch_add(i.size, Ordering::Relaxed);
+                    i.state = FileState::Dirty(d);
+                }
+                _ => {}
+            }
+        }
+        drop(t);
+        if let Some(r) = record {
+            self.store
+                .put_record(&r)
+                .map_err(|e| VfsError::Io(e.to_string()))?;
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// After a metadata change of ours, a pending upload's base token is
+    /// the new one (it is not someone else's change).
+    fn rebase(i: &mut Inode, new: &CmisObject) {
+        let old = i.change_token().map(str::to_string);
+        if let FileState::Dirty(d) = &mut i.state {
+            if d.base_token == old {
+                d.base_token = new.change_token().map(str::to_string);
+            }
+        }
+    }
+
+    /// Rewrites the journal record of a dirty inode from its state.
+    fn rejournal(&self, ino: Ino) {
+        let rec = {
+            let t = self.lock();
+            let Some(i) = t.get(ino) else { return };
+            let FileState::Dirty(d) = &i.state else {
+                return;
+            };
+            let Ok(parent_id) = Self::folder_id(&t, i.parent) else {
+                return;
+            };
+            JournalRecord {
+                id: d.journal_id,
+                parent_id,
+                name: names::to_cmis(&i.name).unwrap_or_else(|_| i.name.clone()),
+                object_id: i.object_id().map(str::to_string),
+                base_token: d.base_token.clone(),
+                path: d.path.clone(),
+                mtime_ns: i.user_mtime.map(now_ns),
+            }
+        };
+        if let Err(e) = self.store.put_record(&rec) {
+            tracing::warn!("cannot update the journal: {e}");
+        }
+    }
+
+    /// A name the server refused: EINVAL with a log line; a duplicate:
+    /// EEXIST.
+    fn name_error(&self, e: VfsError, cmis: &str) -> VfsError {
+        match e {
+            VfsError::InvalidName(m) => {
+                tracing::warn!("the server refuses the name '{cmis}': {m}");
+                VfsError::InvalidName(m)
+            }
+            e => e,
+        }
+    }
+
+    /// Save by rename: `src` (a freshly written file) replaces the content
+    /// of document `dst`, which keeps its identity; the inode numbers
+    /// follow the kernel (the target name now refers to `src`'s inode).
+    async fn save(
+        &self,
+        src: Ino,
+        parent: Ino,
+        name: &str,
+        dst: Ino,
+        new_parent: Ino,
+        new_name: &str,
+    ) -> VfsResult<()> {
+        let (l1, l2) = {
+            let t = self.lock();
+            let a = t.get(src).map(|i| i.io_lock.clone());
+            let b = t.get(dst).map(|i| i.io_lock.clone());
+            match (a, b) {
+                (Some(a), Some(b)) => (a, b),
+                _ => return Err(VfsError::NotFound(name.to_string())),
+            }
+        };
+        let (_g1, _g2) = if src < dst {
+            let g1 = l1.lock().await;
+            (g1, l2.lock().await)
+        } else {
+            let g2 = l2.lock().await;
+            (l1.lock().await, g2)
+        };
+        // The new content must be local.
+        let src_clean = {
+            let t = self.lock();
+            t.get(src)
+                .is_some_and(|i| matches!(i.state, FileState::Clean))
+        };
+        if src_clean {
+            self.make_dirty(src, true).await?;
+        }
+        let new_parent_id = {
+            let t = self.lock();
+            Self::folder_id(&t, new_parent)?
+        };
+        let (record, temp_object) = {
+            let mut t = self.lock();
+            let (dst_obj, dst_key, dst_parents, dst_writable) = {
+                let d = t
+                    .get_mut(dst)
+                    .ok_or_else(|| VfsError::NotFound(new_name.to_string()))?;
+                if !d.writable {
+                    return Err(VfsError::AccessDenied(new_name.to_string()));
+                }
+                let r = (
+                    d.object.clone(),
+                    d.key.clone(),
+                    d.parents.clone(),
+                    d.writable,
+                );
+                self.discard_local(d);
+                d.unlinked = true;
+                d.object = None;
+                d.parents.clear();
+                r
+            };
+            t.unkey(dst);
+            let src_key = t.get(src).map(|i| i.key.clone()).unwrap_or_default();
+            let _ = src_key;
+            t.rekey(src, dst_key);
+            if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+                l.remove(name);
+            }
+            if let Some(p) = t.get_mut(new_parent) {
+                p.listing
+                    .get_or_insert_with(Listing::partial)
+                    .insert(new_name.to_string(), src);
+            }
+            let s = t
+                .get_mut(src)
+                .ok_or_else(|| VfsError::NotFound(name.to_string()))?;
+            let temp_object = s.object_id().map(str::to_string);
+            let base_token = dst_obj
+                .as_ref()
+                .and_then(|o| o.change_token().map(str::to_string));
+            s.parents = dst_parents;
+            s.parents.insert(new_parent);
+            s.parent = new_parent;
+            s.name = new_name.to_string();
+            s.writable = dst_writable;
+            s.object = dst_obj.clone();
+            s.unlinked = false;
+            let path = match std::mem::replace(&mut s.state, FileState::Clean) {
+                FileState::Dirty(d) => d.path,
+                FileState::LocalOnly(p) => {
+                    self.dirty_bytes.fetch_add(s.size, Ordering::Relaxed);
+                    p
+                }
+                FileState::Clean => return Err(VfsError::Io("save without content".into())),
+            };
+            let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
+            s.state = FileState::Dirty(Dirty {
+                journal_id: id,
+                path: path.clone(),
+                generation: 1,
+                upload_at: (s.writers == 0).then(|| Instant::now() + self.cfg.write_back_delay),
+                base_token: base_token.clone(),
+            });
+            (
+                JournalRecord {
+                    id,
+                    parent_id: new_parent_id,
+                    name: names::to_cmis(new_name).unwrap_or_else(|_| new_name.to_string()),
+                    object_id: dst_obj.as_ref().map(|o| o.id().to_string()),
+                    base_token,
+                    path,
+                    mtime_ns: s.user_mtime.map(now_ns),
+                },
+                temp_object,
+            )
+        };
+        self.store
+            .put_record(&record)
+            .map_err(|e| VfsError::Io(e.to_string()))?;
+        // Old records of src (the temp file) are superseded.
+        let stale: Vec<u64> = self
+            .store
+            .records()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.path == record.path && r.id != record.id)
+            .map(|r| r.id)
+            .collect();
+        for id in stale {
+            let _ = self.store.remove_record(id);
+        }
+        if let Some(tmp) = temp_object {
+            if Some(tmp.as_str()) != record.object_id.as_deref() {
+                match self.meta(self.binding.delete(&tmp, true)).await {
+                    Ok(()) | Err(VfsError::NotFound(_)) => {}
+                    Err(e) => tracing::warn!(
+                        "could not delete the uploaded temp file '{name}' on the server: {e}"
+                    ),
+                }
+            }
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// A hard link: addObjectToFolder. CMIS files a document under one
+    /// name in every folder, so the new name must be the same.
+    pub async fn link(&self, ino: Ino, new_parent: Ino, new_name: &str) -> VfsResult<Attr> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        if !self.info.capabilities.multifiling {
+            return Err(VfsError::NotPermitted(
+                "the repository does not support multi-filing".into(),
+            ));
+        }
+        let (kind, name, has_object) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            (i.kind, i.name.clone(), i.object.is_some())
+        };
+        if kind == FileKind::Directory {
+            return Err(VfsError::NotPermitted("hard links to directories".into()));
+        }
+        if name != new_name {
+            return Err(VfsError::NotPermitted(format!(
+                "a multi-filed document has one name in every folder ('{name}')"
+            )));
+        }
+        if !has_object {
+            writeback::upload_inode(self, ino).await?;
+        }
+        let (oid, folder) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            (
+                i.object_id()
+                    .map(str::to_string)
+                    .ok_or_else(|| VfsError::Io("not uploaded".into()))?,
+                Self::folder_id(&t, new_parent)?,
+            )
+        };
+        match self
+            .meta(self.binding.add_object_to_folder(&oid, &folder, false))
+            .await
+        {
+            Ok(()) => {}
+            Err(VfsError::NotSupported(m)) => return Err(VfsError::NotPermitted(m)),
+            Err(VfsError::Io(m)) if m.to_lowercase().contains("constraint") => {
+                return Err(VfsError::Exists(m))
+            }
+            Err(e) => return Err(e),
+        }
+        let mut t = self.lock();
+        if let Some(i) = t.get_mut(ino) {
+            i.parents.insert(new_parent);
+            i.attr_expires = Instant::now();
+        }
+        if let Some(p) = t.get_mut(new_parent) {
+            p.listing
+                .get_or_insert_with(Listing::partial)
+                .insert(new_name.to_string(), ino);
+        }
+        self.attr_of(&t, ino)
+    }
+
+    pub async fn statfs(&self) -> VfsResult<StatFs> {
+        Ok(StatFs {
+            blocks: 1 << 32,
+            blocks_free: 1 << 31,
+            files: 1 << 32,
+            files_free: 1 << 31,
+            block_size: 4096,
+            name_max: names::NAME_MAX as u32,
+        })
+    }
+
+    // ---- extended attributes ---------------------------------------------
+
+    const XATTRS: &'static [&'static str] = &[
+        "objectId",
+        "objectTypeId",
+        "versionLabel",
+        "isLatestVersion",
+        "checkinComment",
+        "createdBy",
+        "lastModifiedBy",
+        "changeToken",
+        "versionSeriesId",
+        "description",
+    ];
+
+    fn xattr_prop(name: &str) -> VfsResult<String> {
+        name.strip_prefix("user.cmis.")
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("cmis:{p}"))
+            .ok_or_else(|| VfsError::NotSupported(format!("attribute {name}")))
+    }
+
+    fn format_value(v: &PropertyValue) -> String {
+        match v {
+            PropertyValue::String(x)
+            | PropertyValue::Id(x)
+            | PropertyValue::Uri(x)
+            | PropertyValue::Html(x) => x.join(","),
+            PropertyValue::Integer(x) => x
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            PropertyValue::Decimal(x) => x
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            PropertyValue::Boolean(x) => x
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            PropertyValue::DateTime(x) => x
+                .iter()
+                .map(|n| n.to_rfc3339())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    pub async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>> {
+        let prop_id = match Self::xattr_prop(name) {
+            Ok(p) => p,
+            Err(_) => return Err(VfsError::NoAttr(name.to_string())),
+        };
+        let t = self.lock();
+        let i = t
+            .get(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        let obj = i
+            .object
+            .as_ref()
+            .ok_or_else(|| VfsError::NoAttr(name.to_string()))?;
+        match obj.properties.get(&prop_id) {
+            Some(v) if !v.is_empty() => Ok(Self::format_value(v).into_bytes()),
+            _ => Err(VfsError::NoAttr(name.to_string())),
+        }
+    }
+
+    pub async fn listxattr(&self, ino: Ino) -> VfsResult<Vec<String>> {
+        let t = self.lock();
+        let i = t
+            .get(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        let Some(obj) = &i.object else {
+            return Ok(Vec::new());
+        };
+        Ok(Self::XATTRS
+            .iter()
+            .filter(|p| {
+                obj.properties
+                    .get(&format!("cmis:{p}"))
+                    .is_some_and(|v| !v.is_empty())
+            })
+            .map(|p| format!("user.cmis.{p}"))
+            .collect())
+    }
+
+    async fn type_def(&self, type_id: &str) -> VfsResult<TypeDefinition> {
+        if let Some(t) = self
+            .types
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(type_id)
+        {
+            return Ok(t.clone());
+        }
+        let def = self.meta(self.binding.type_definition(type_id)).await?;
+        self.types
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(type_id.to_string(), def.clone());
+        Ok(def)
+    }
+
+    /// Sets a writable property (updateProperties).
+    pub async fn setxattr(&self, ino: Ino, name: &str, value: &[u8]) -> VfsResult<()> {
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        let prop_id = Self::xattr_prop(name)?;
+        let value = String::from_utf8(value.to_vec())
+            .map_err(|_| VfsError::InvalidArgument("the value must be UTF-8".into()))?;
+        let (oid, type_id, token) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            let o = i
+                .object
+                .as_ref()
+                .ok_or_else(|| VfsError::NotSupported("not on the server yet".into()))?;
+            (
+                o.id().to_string(),
+                o.object_type_id().unwrap_or("cmis:document").to_string(),
+                o.change_token().map(str::to_string),
+            )
+        };
+        let def = self.type_def(&type_id).await?;
+        let pdef = def
+            .property_definitions
+            .get(&prop_id)
+            .ok_or_else(|| VfsError::NotSupported(format!("no property {prop_id}")))?;
+        if pdef.updatability != "readwrite" || prop_id == prop::NAME {
+            return Err(VfsError::NotPermitted(format!("{prop_id} is read-only")));
+        }
+        let v = match pdef.property_type {
+            crate::cmis::PropertyType::String => PropertyValue::String(vec![value]),
+            crate::cmis::PropertyType::Id => PropertyValue::Id(vec![value]),
+            crate::cmis::PropertyType::Uri => PropertyValue::Uri(vec![value]),
+            crate::cmis::PropertyType::Html => PropertyValue::Html(vec![value]),
+            crate::cmis::PropertyType::Integer => PropertyValue::Integer(vec![value
+                .trim()
+                .parse()
+                .map_err(|_| VfsError::InvalidArgument("not an integer".into()))?]),
+            crate::cmis::PropertyType::Boolean => PropertyValue::Boolean(vec![value
+                .trim()
+                .parse()
+                .map_err(|_| VfsError::InvalidArgument("not a boolean".into()))?]),
+            _ => return Err(VfsError::NotSupported(format!("setting {prop_id}"))),
+        };
+        let mut props = Properties::new();
+        props.set(prop_id, v);
+        let obj = self
+            .meta(
+                self.binding
+                    .update_properties(&oid, &props, token.as_deref()),
+            )
+            .await?;
+        let mut t = self.lock();
+        if let Some(i) = t.get_mut(ino) {
+            if !i.is_dirty() {
+                self.apply_object(i, obj);
+            } else {
+                // Our own change: the pending upload builds on it.
+                Self::rebase(i, &obj);
+                i.object = Some(obj);
+                drop(t);
+                self.rejournal(ino);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn removexattr(&self, _ino: Ino, name: &str) -> VfsResult<()> {
+        Err(VfsError::NotSupported(format!("removing {name}")))
+    }
+
+    // ---- lifecycle -------------------------------------------------------
+
+    /// What is still to upload.
+    pub fn pending(&self) -> Vec<PendingUpload> {
+        let mut out = Vec::new();
+        let inos: Vec<(Ino, u64, Option<String>)> = {
+            let t = self.lock();
+            t.iter()
+                .filter(|i| i.is_dirty() && !i.unlinked)
+                .map(|i| (i.ino, i.size, i.last_error.clone()))
+                .collect()
+        };
+        for (ino, bytes, last_error) in inos {
+            out.push(PendingUpload {
+                name: self.display_path(ino),
+                bytes,
+                last_error,
+            });
+        }
+        for (r, _, _) in self
+            .orphans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            out.push(PendingUpload {
+                name: r.name.clone(),
+                bytes: std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0),
+                last_error: None,
+            });
+        }
+        out
+    }
+
+    /// Uploads everything now and waits (with a progress line every few
+    /// seconds), up to `max_wait`; what is left stays in the journal for the
+    /// next mount. Returns what is left.
+    pub async fn shutdown(&self, max_wait: Option<Duration>) -> Vec<PendingUpload> {
+        let start = Instant::now();
+        let mut last_report = Instant::now() - Duration::from_secs(10);
+        loop {
+            {
+                let mut t = self.lock();
+                for i in t.iter_mut() {
+                    if let FileState::Dirty(d) = &mut i.state {
+                        if d.upload_at.is_none_or(|u| u > Instant::now()) && i.attempts == 0 {
+                            d.upload_at = Some(Instant::now());
+                        }
+                    }
+                }
+            }
+            self.wake.notify_one();
+            let left = self.pending();
+            if left.is_empty() {
+                self.stopping.store(true, Ordering::Relaxed);
+                return left;
+            }
+            if max_wait.is_some_and(|m| start.elapsed() >= m) {
+                self.stopping.store(true, Ordering::Relaxed);
+                return left;
+            }
+            if last_report.elapsed() >= Duration::from_secs(2) {
+                let bytes: u64 = left.iter().map(|p| p.bytes).sum();
+                let err = left.iter().find_map(|p| p.last_error.clone());
+                match err {
+                    Some(e) => tracing::warn!(
+                        "uploading: {} file(s), {} bytes left (last error: {e})",
+                        left.len(),
+                        bytes
+                    ),
+                    None => {
+                        tracing::info!("uploading: {} file(s), {} bytes left", left.len(), bytes)
+                    }
+                }
+                last_report = Instant::now();
+            }
+            let _ =
+                tokio::time::timeout(Duration::from_millis(200), self.progress.notified()).await;
+        }
+    }
+
+    /// Invalidates what the change log says changed.
+    fn invalidate(&self, object_ids: &[String]) {
+        let mut t = self.lock();
+        let mut parents = Vec::new();
+        let mut unknown = false;
+        for id in object_ids {
+            let mut hit = false;
+            for i in t.iter_mut() {
+                let matches = i
+                    .object
+                    .as_ref()
+                    .is_some_and(|o| o.id() == id || o.version_series_id() == Some(id.as_str()));
+                if matches {
+                    hit = true;
+                    i.attr_expires = Instant::now();
+                    parents.extend(i.parents.iter().copied());
+                }
+            }
+            unknown |= !hit;
+        }
+        for i in t.iter_mut() {
+            if i.kind == FileKind::Directory && (unknown || parents.contains(&i.ino)) {
+                if let Some(l) = i.listing.as_mut() {
+                    l.expire();
+                }
+            }
+        }
+    }
+}
+
+/// Polls getContentChanges and invalidates what changed.
+fn spawn_change_poll(vfs: Arc<Vfs>) {
+    let weak = Arc::downgrade(&vfs);
+    let mut token = vfs.info.latest_change_log_token.clone();
+    let every = vfs.cfg.change_poll;
+    drop(vfs);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(vfs) = weak.upgrade() else { return };
+            if vfs.stopping.load(Ordering::Relaxed) {
+                return;
+            }
+            if token.is_none() {
+                match vfs.meta(vfs.binding.repository_info()).await {
+                    Ok(i) => token = i.latest_change_log_token,
+                    Err(_) => continue,
+                }
+                continue;
+            }
+            match vfs
+                .meta(
+                    vfs.binding
+                        .content_changes(token.as_deref(), false, Some(1000)),
+                )
+                .await
+            {
+                Ok(ch) => {
+                    let ids: Vec<String> = ch.events.iter().map(|e| e.object_id.clone()).collect();
+                    if !ids.is_empty() {
+                        vfs.invalidate(&ids);
+                    }
+                    if ch.latest_change_log_token.is_some() {
+                        token = ch.latest_change_log_token;
+                    }
+                }
+                Err(e) => tracing::debug!("change log poll failed: {e}"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(".~lock.*#", ".~lock.report.odt#"));
+        assert!(glob_match("*.swp", ".x.swp"));
+        assert!(glob_match("*~", "file~"));
+        assert!(!glob_match("*~", "file"));
+        assert!(glob_match("4913", "4913"));
+        assert!(glob_match("._*", "._x"));
+        assert!(!glob_match("._*", "x._"));
+        assert!(glob_match("a?c", "abc"));
+    }
+
+    #[test]
+    fn ns_round_trip() {
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 123);
+        assert_eq!(from_ns(now_ns(t)), t);
+    }
+}

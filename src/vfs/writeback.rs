@@ -1,0 +1,577 @@
+//! Write-back: uploading dirty files.
+//!
+//! A file becomes dirty at its first write (see `Vfs::make_dirty`): its
+//! bytes live in a cache file and a journal record names where they go.
+//! The worker here uploads a dirty file `write_back_delay` after its last
+//! close (fsync uploads at once and waits). An upload is:
+//! - new file: createDocument in its folder;
+//! - changed document of a non-versionable type: setContentStream with the
+//!   change token our edit started from;
+//! - changed document of a versionable type, or one the server will not
+//!   update in place (pwconly, or a versioning/constraint refusal):
+//!   checkOut, then checkIn with the content (a new minor version, major
+//!   with `--major-versions`);
+//! - the server's copy changed since our edit started (updateConflict, or a
+//!   different change token): a *conflict*: the server's copy stays, ours is
+//!   created beside it as `names::conflict_name(...)`, with a warning.
+//!
+//! A failed upload is retried with exponential backoff (up to 5 minutes
+//! apart) and never dropped. Writes during an upload bump the file's
+//! generation, so the file stays dirty and is uploaded again.
+//! Records left by an earlier run (crash, kill -9) are uploaded the same
+//! way in the background; the mount does not wait for them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cmis::{prop, CmisError, CmisObject, ContentUpload, Properties};
+
+use super::inode::FileState;
+use super::journal::{JournalRecord, ObjectState};
+use super::types::{Ino, VfsError, VfsResult};
+use super::{names, object_key, version_tag, Vfs};
+
+/// Most uploads at once.
+const PARALLEL: usize = 4;
+
+/// The result of one upload.
+pub struct Uploaded {
+    /// The document our inode now shows.
+    pub object: CmisObject,
+    /// Our content went to a conflict copy (the server's copy was kept).
+    pub conflict_copy: Option<CmisObject>,
+}
+
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_millis((500u64 << attempts.min(10)).min(300_000))
+}
+
+/// A MIME type from the file name's extension.
+pub fn mime_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("txt") | Some("md") | Some("log") => "text/plain",
+        Some("html") | Some("htm") => "text/html",
+        Some("css") => "text/css",
+        Some("csv") => "text/csv",
+        Some("xml") => "application/xml",
+        Some("json") => "application/json",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg") | Some("jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("svg") => "image/svg+xml",
+        Some("zip") => "application/zip",
+        Some("odt") => "application/vnd.oasis.opendocument.text",
+        Some("ods") => "application/vnd.oasis.opendocument.spreadsheet",
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn content(rec: &JournalRecord) -> Result<ContentUpload, CmisError> {
+    ContentUpload::from_file(&rec.path, rec.name.clone(), mime_type(&rec.name))
+        .await
+        .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
+}
+
+/// Uploads one journal record (the bytes in `rec.path`).
+pub async fn upload_record(vfs: &Vfs, rec: &JournalRecord) -> Result<Uploaded, CmisError> {
+    let b = vfs.binding();
+    let Some(oid) = rec.object_id.clone() else {
+        let props = Properties::new()
+            .with_string(prop::NAME, rec.name.clone())
+            .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+        return match b
+            .create_document(
+                Some(&rec.parent_id),
+                &props,
+                Some(content(rec).await?),
+                None,
+            )
+            .await
+        {
+            Ok(o) => Ok(Uploaded {
+                object: o,
+                conflict_copy: None,
+            }),
+            Err(CmisError::NameConstraintViolation(m))
+            | Err(CmisError::ContentAlreadyExists(m)) => {
+                // Someone created the same name meanwhile (or a replay after
+                // a crash that hit after the create): keep theirs.
+                tracing::warn!("'{}' exists on the server already ({m})", rec.name);
+                let copy = conflict_copy(vfs, rec).await?;
+                Ok(Uploaded {
+                    object: copy.clone(),
+                    conflict_copy: Some(copy),
+                })
+            }
+            Err(e) => Err(e),
+        };
+    };
+    let current = match b.object(&oid, &Default::default()).await {
+        Ok(o) => o,
+        Err(CmisError::ObjectNotFound(_)) => {
+            // Deleted on the server while we edited: ours becomes a new
+            // document (nothing is lost).
+            tracing::warn!(
+                "'{}' was deleted on the server; uploading our copy as a new document",
+                rec.name
+            );
+            let mut r = rec.clone();
+            r.object_id = None;
+            return Box::pin(upload_record(vfs, &r)).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let changed = match (&rec.base_token, current.change_token()) {
+        (Some(base), Some(now)) => base != now,
+        _ => false,
+    };
+    let checked_out_by_other = current.is_version_series_checked_out() == Some(true)
+        && match (
+            current.version_series_checked_out_by(),
+            vfs.config().user.as_deref(),
+        ) {
+            (Some(by), Some(me)) => by != me,
+            _ => false,
+        };
+    if changed || checked_out_by_other {
+        return conflict(vfs, rec, current).await;
+    }
+    let versionable = match current.object_type_id() {
+        Some(t) => vfs.type_def(t).await.ok().and_then(|d| d.versionable),
+        None => None,
+    } == Some(true);
+    if !versionable {
+        match b
+            .set_content(&oid, content(rec).await?, true, rec.base_token.as_deref())
+            .await
+        {
+            Ok(o) => {
+                return Ok(Uploaded {
+                    object: o,
+                    conflict_copy: None,
+                })
+            }
+            Err(CmisError::UpdateConflict(_)) => {
+                let now = b.object(&oid, &Default::default()).await?;
+                return conflict(vfs, rec, now).await;
+            }
+            Err(CmisError::Versioning(_)) | Err(CmisError::Constraint(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // checkOut + checkIn with the content.
+    let pwc_id = match b.check_out(&oid).await {
+        Ok(pwc) => pwc.id().to_string(),
+        Err(e) => match current.version_series_checked_out_id() {
+            // Our own earlier checkout (a crash between checkOut and
+            // checkIn): use it.
+            Some(id) if !checked_out_by_other => id.to_string(),
+            _ => return Err(e),
+        },
+    };
+    match b
+        .check_in(
+            &pwc_id,
+            vfs.config().major_versions,
+            None,
+            Some(content(rec).await?),
+            Some("saved by cmisfs"),
+        )
+        .await
+    {
+        Ok(o) => Ok(Uploaded {
+            object: o,
+            conflict_copy: None,
+        }),
+        Err(e) => {
+            let _ = b.cancel_check_out(&pwc_id).await;
+            Err(e)
+        }
+    }
+}
+
+async fn conflict_copy(vfs: &Vfs, rec: &JournalRecord) -> Result<CmisObject, CmisError> {
+    let name = names::conflict_name(&rec.name, chrono::Utc::now());
+    let props = Properties::new()
+        .with_string(prop::NAME, name.clone())
+        .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+    let o = vfs
+        .binding()
+        .create_document(
+            Some(&rec.parent_id),
+            &props,
+            Some(content(rec).await?),
+            None,
+        )
+        .await?;
+    tracing::warn!(
+        "conflict: '{}' changed on the server while we had changes; the server's copy is kept, ours is saved as '{name}'",
+        rec.name
+    );
+    Ok(o)
+}
+
+async fn conflict(
+    vfs: &Vfs,
+    rec: &JournalRecord,
+    server: CmisObject,
+) -> Result<Uploaded, CmisError> {
+    let copy = conflict_copy(vfs, rec).await?;
+    Ok(Uploaded {
+        object: server,
+        conflict_copy: Some(copy),
+    })
+}
+
+/// Uploads the dirty file of an inode now; returns the server's verdict.
+pub async fn upload_inode(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
+    let io = {
+        let t = vfs.lock();
+        match t.get(ino) {
+            Some(i) => i.io_lock.clone(),
+            None => return Err(VfsError::NotFound(format!("inode {ino}"))),
+        }
+    };
+    let _io = io.lock().await;
+    vfs.uploading
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(ino);
+    let r = upload_locked(vfs, ino).await;
+    vfs.uploading
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&ino);
+    vfs.progress.notify_waiters();
+    r
+}
+
+async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
+    let (rec, generation, parent) = {
+        let t = vfs.lock();
+        let Some(i) = t.get(ino) else {
+            return Ok(());
+        };
+        let FileState::Dirty(d) = &i.state else {
+            return Ok(());
+        };
+        if i.unlinked {
+            return Ok(());
+        }
+        let parent_id = Vfs::folder_id(&t, i.parent)?;
+        (
+            JournalRecord {
+                id: d.journal_id,
+                parent_id,
+                name: names::to_cmis(&i.name).unwrap_or_else(|_| i.name.clone()),
+                object_id: i.object_id().map(str::to_string),
+                base_token: d.base_token.clone(),
+                path: d.path.clone(),
+                mtime_ns: i.user_mtime.map(super::now_ns),
+            },
+            d.generation,
+            i.parent,
+        )
+    };
+    let name = vfs.display_path(ino);
+    let result = tokio::time::timeout(vfs.config().request_timeout * 20, upload_record(vfs, &rec))
+        .await
+        .unwrap_or_else(|_| {
+            Err(CmisError::Timeout {
+                url: "upload".into(),
+            })
+        });
+    match result {
+        Ok(up) => {
+            let mut t = vfs.lock();
+            if let Some(c) = &up.conflict_copy {
+                // The conflict copy shows up at the next listing.
+                let _ = c;
+                if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+                    l.expire();
+                }
+            }
+            let key = object_key(&up.object);
+            let Some(i) = t.get_mut(ino) else {
+                return Ok(());
+            };
+            let still = match &i.state {
+                FileState::Dirty(d) => d.generation == generation,
+                _ => false,
+            };
+            let size = i.size;
+            let mtime = i.user_mtime;
+            let mode = i.user_mode;
+            i.attempts = 0;
+            i.last_error = None;
+            if up.conflict_copy.is_some() {
+                // Show the server's copy again.
+                if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
+                    let _ = std::fs::remove_file(&d.path);
+                }
+                i.user_mtime = None;
+                vfs.sub_dirty(size);
+                i.object = Some(up.object);
+                i.attr_expires = Instant::now();
+                let rekey = i.key != key;
+                drop(t);
+                let _ = vfs.store.remove_record(rec.id);
+                if rekey {
+                    vfs.lock().rekey(ino, key);
+                }
+                return Ok(());
+            }
+            if still {
+                if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
+                    // Our bytes are the server's now: keep them as clean
+                    // cache (warm re-reads).
+                    vfs.cache.adopt(
+                        &up.object.id().to_string(),
+                        &version_tag(&up.object),
+                        &d.path,
+                        size,
+                    );
+                }
+                vfs.sub_dirty(size);
+            } else if let FileState::Dirty(d) = &mut i.state {
+                d.base_token = up.object.change_token().map(str::to_string);
+            }
+            let tag = version_tag(&up.object);
+            let was_key = i.key.clone();
+            if still {
+                vfs.apply_object(i, up.object.clone());
+                if let Some(m) = mtime {
+                    i.mtime = m;
+                }
+                if let Some(m) = mode {
+                    i.perm = (m & 0o7777) as u16;
+                }
+                i.size = size;
+            } else {
+                i.object = Some(up.object.clone());
+            }
+            drop(t);
+            if was_key != key {
+                vfs.lock().rekey(ino, key.clone());
+            }
+            if mtime.is_some() || mode.is_some() {
+                let st = ObjectState {
+                    token: tag,
+                    mtime_ns: mtime.map(super::now_ns),
+                    mode,
+                };
+                if let Err(e) = vfs.store.put_state(&key, &st) {
+                    tracing::warn!("cannot keep the mtime of {name}: {e}");
+                }
+            }
+            if still {
+                let _ = vfs.store.remove_record(rec.id);
+            } else {
+                let mut r = rec.clone();
+                r.object_id = Some(up.object.id().to_string());
+                r.base_token = up.object.change_token().map(str::to_string);
+                let _ = vfs.store.put_record(&r);
+            }
+            tracing::debug!("uploaded {name}");
+            Ok(())
+        }
+        Err(e) => {
+            let mut t = vfs.lock();
+            if let Some(i) = t.get_mut(ino) {
+                i.attempts += 1;
+                i.last_error = Some(e.to_string());
+                if let FileState::Dirty(d) = &mut i.state {
+                    if d.upload_at.is_some() {
+                        d.upload_at = Some(Instant::now() + backoff(i.attempts));
+                    }
+                }
+                tracing::warn!(
+                    "upload of {name} failed (attempt {}), will retry: {e}",
+                    i.attempts
+                );
+            }
+            let e = VfsError::from(e);
+            if let VfsError::InvalidName(m) = &e {
+                tracing::warn!("the server refuses the name of {name}: {m}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The upload worker: uploads due files, PARALLEL at a time, and the
+/// records of an earlier run.
+pub fn spawn_worker(vfs: Arc<Vfs>) {
+    let weak = Arc::downgrade(&vfs);
+    drop(vfs);
+    tokio::spawn(async move {
+        let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+        loop {
+            let Some(vfs) = weak.upgrade() else { return };
+            let notified = vfs.wake.notified();
+            let now = Instant::now();
+            let due: Vec<Ino> = {
+                let busy = vfs
+                    .uploading
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let t = vfs.lock();
+                t.iter()
+                    .filter(|i| !i.unlinked && !busy.contains(&i.ino))
+                    .filter(|i| match &i.state {
+                        FileState::Dirty(d) => d.upload_at.is_some_and(|u| u <= now),
+                        _ => false,
+                    })
+                    .map(|i| i.ino)
+                    .collect()
+            };
+            for ino in due {
+                let Ok(permit) = sem.clone().acquire_owned().await else {
+                    return;
+                };
+                vfs.uploading
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(ino);
+                let v = vfs.clone();
+                tokio::spawn(async move {
+                    let _ = upload_inode(&v, ino).await;
+                    drop(permit);
+                });
+            }
+            // Records of an earlier run (marked in flight while uploading).
+            let orphans: Vec<(JournalRecord, u32)> = {
+                let mut o = vfs.orphans.lock().unwrap_or_else(|p| p.into_inner());
+                o.iter_mut()
+                    .filter(|(_, at, _)| *at <= now)
+                    .map(|(r, at, n)| {
+                        *at = now + Duration::from_secs(3600);
+                        (r.clone(), *n)
+                    })
+                    .collect()
+            };
+            for (rec, attempts) in orphans {
+                let Ok(permit) = sem.clone().acquire_owned().await else {
+                    return;
+                };
+                let v = vfs.clone();
+                tokio::spawn(async move {
+                    replay_one(&v, rec, attempts).await;
+                    drop(permit);
+                    v.progress.notify_waiters();
+                });
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+            if vfs.stopping.load(std::sync::atomic::Ordering::Relaxed) && vfs.pending().is_empty() {
+                return;
+            }
+        }
+    });
+}
+
+fn forget_orphan(vfs: &Vfs, id: u64) {
+    vfs.orphans
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|(r, _, _)| r.id != id);
+}
+
+async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
+    if !rec.path.exists() {
+        forget_orphan(vfs, rec.id);
+        tracing::error!(
+            "journal: the cache file of '{}' is missing; cannot upload it",
+            rec.name
+        );
+        let _ = vfs.store.remove_record(rec.id);
+        return;
+    }
+    let size = std::fs::metadata(&rec.path).map(|m| m.len()).unwrap_or(0);
+    // A record of an earlier run still being pending in an inode of ours
+    // (save-by-rename after replay started) would be a duplicate: skip.
+    {
+        let t = vfs.lock();
+        let in_use = t.iter().any(|i| match &i.state {
+            FileState::Dirty(d) => d.path == rec.path,
+            _ => false,
+        });
+        if in_use {
+            drop(t);
+            forget_orphan(vfs, rec.id);
+            return;
+        }
+    }
+    match upload_record(vfs, &rec).await {
+        Ok(up) => {
+            tracing::info!("journal: uploaded '{}' left from the last run", rec.name);
+            let key = object_key(&up.object);
+            if let Some(m) = rec.mtime_ns {
+                let _ = vfs.store.put_state(
+                    &key,
+                    &ObjectState {
+                        token: version_tag(&up.object),
+                        mtime_ns: Some(m),
+                        mode: None,
+                    },
+                );
+            }
+            let _ = vfs.store.remove_record(rec.id);
+            let _ = std::fs::remove_file(&rec.path);
+            forget_orphan(vfs, rec.id);
+            vfs.sub_dirty(size);
+            let mut t = vfs.lock();
+            let folders: Vec<Ino> = t
+                .iter()
+                .filter(|i| i.object_id() == Some(rec.parent_id.as_str()))
+                .map(|i| i.ino)
+                .collect();
+            for f in folders {
+                if let Some(l) = t.get_mut(f).and_then(|d| d.listing.as_mut()) {
+                    l.expire();
+                }
+            }
+            if let Some(ino) = t.by_key(&key) {
+                if let Some(i) = t.get_mut(ino) {
+                    i.attr_expires = Instant::now();
+                }
+            }
+        }
+        Err(e) => {
+            let n = attempts + 1;
+            tracing::warn!(
+                "journal: upload of '{}' failed (attempt {n}), will retry: {e}",
+                rec.name
+            );
+            let mut o = vfs.orphans.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = o.iter_mut().find(|(r, _, _)| r.id == rec.id) {
+                e.1 = Instant::now() + backoff(n);
+                e.2 = n;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        assert!(backoff(1) < backoff(2));
+        assert_eq!(backoff(30), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn mime_types() {
+        assert_eq!(mime_type("a.TXT"), "text/plain");
+        assert_eq!(mime_type("noext"), "application/octet-stream");
+    }
+}
