@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use crate::cli::MountArgs;
+use crate::cli::{ConnectArgs, MountArgs};
 use cmisfs::cmis::{self, Auth, BindingChoice, ConnectOptions, HttpOptions};
 use cmisfs::fuse::CmisFs;
-use cmisfs::repo::{self, RepoConfig};
+use cmisfs::repo::{self, RepoConfig, RunningRepo};
 use cmisfs::vfs::{Vfs, VfsConfig};
 
 const CHILD_ENV: &str = "CMISFS_DAEMON_CHILD";
@@ -147,55 +147,18 @@ async fn serve(
     cache_dir: PathBuf,
     child: bool,
 ) -> anyhow::Result<()> {
-    // The repository: a server, or the embedded one in this process.
-    let mut embedded = None;
-    let (options, user) = match &args.connect.url {
-        Some(_) => {
-            let o = args.connect.to_options()?;
-            (o, args.connect.user.clone())
-        }
-        None => {
-            let data = args.data.clone().unwrap_or_else(default_data_dir);
-            std::fs::create_dir_all(&data)
-                .with_context(|| format!("cannot create {}", data.display()))?;
-            let running = repo::start(RepoConfig {
-                data_dir: data,
-                listen: "127.0.0.1:0".parse()?,
-                users_file: None,
-            })
-            .await?;
-            let o = ConnectOptions {
-                url: running.service_url(),
-                binding: BindingChoice::Browser,
-                repository: Some(running.repository_id.clone()),
-                http: HttpOptions {
-                    auth: Auth::Basic {
-                        user: "admin".into(),
-                        password: "admin".into(),
-                    },
-                    connect_timeout: Duration::from_secs(10),
-                    timeout: Duration::from_secs(120),
-                    ..Default::default()
-                },
-            };
-            embedded = Some(running);
-            (o, Some("admin".to_string()))
-        }
-    };
-    let binding = cmis::connect(&options)
-        .await
-        .with_context(|| format!("cannot reach the repository at {}", options.url))?;
-    let mut cfg = VfsConfig::new(cache_dir.clone());
-    cfg.cache_size = args.cache_size;
-    cfg.write_back_delay = args.write_back_delay;
-    cfg.metadata_ttl = args.metadata_ttl;
-    cfg.negative_ttl = args.metadata_ttl;
-    cfg.read_only = args.read_only || args.options.iter().any(|o| o == "ro");
-    cfg.major_versions = args.major_versions;
-    cfg.user = user;
-    let vfs = Vfs::new(binding, cfg)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the repository at {}: {e}", options.url))?;
+    let opened = open_vfs(VfsSource {
+        connect: &args.connect,
+        data: args.data.clone(),
+        cache_dir: cache_dir.clone(),
+        cache_size: args.cache_size,
+        write_back_delay: args.write_back_delay,
+        metadata_ttl: args.metadata_ttl,
+        read_only: args.read_only || args.options.iter().any(|o| o == "ro"),
+        major_versions: args.major_versions,
+    })
+    .await?;
+    let (vfs, embedded, options) = (opened.vfs, opened.embedded, opened.options);
 
     let mut config = fuser::Config::default();
     config.mount_options = vec![
@@ -226,6 +189,28 @@ async fn serve(
         .await?
         .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
     let bg = session.spawn().context("cannot start the FUSE session")?;
+    // The same VFS over WebDAV (--webdav ADDR).
+    let dav = match args.webdav {
+        Some(listen) => {
+            let auth = crate::dav::auth_config(&args.webdav_auth, false)?;
+            if matches!(auth, cmisfs::webdav::AuthConfig::Passthrough) {
+                bail!("mount --webdav serves the mount's own VFS: use --webdav-auth fixed or none");
+            }
+            let b: Arc<dyn cmisfs::webdav::Backend> = Arc::new(vfs.clone());
+            let r = cmisfs::webdav::serve(
+                cmisfs::webdav::WebdavOptions {
+                    listen,
+                    auth,
+                    state_dir: Some(cache_dir.join("webdav")),
+                },
+                cmisfs::webdav::Backends::Shared(b),
+            )
+            .await?;
+            eprintln!("cmisfs: WebDAV endpoint on {}", r.url());
+            Some(r)
+        }
+        None => None,
+    };
     tracing::info!("mounted {} on {}", options.url, mountpoint.display());
     if child {
         println!("ready");
@@ -256,6 +241,9 @@ async fn serve(
         tracing::info!("unmounted from outside; uploading what is left");
     } else {
         tracing::info!("stopping: uploading what is left, then unmounting");
+    }
+    if let Some(d) = dav {
+        d.shutdown().await;
     }
     flush(&vfs, &mut int, &mut term).await;
     if !external {
@@ -303,4 +291,91 @@ async fn flush(
             tracing::warn!("{} file(s) not uploaded yet; they are kept in the journal for the next mount", vfs.pending().len());
         }
     }
+}
+
+/// What opening the VFS needs: shared by `mount` and `webdav`.
+pub struct VfsSource<'a> {
+    pub connect: &'a ConnectArgs,
+    pub data: Option<PathBuf>,
+    pub cache_dir: PathBuf,
+    pub cache_size: u64,
+    pub write_back_delay: Duration,
+    pub metadata_ttl: Duration,
+    pub read_only: bool,
+    pub major_versions: bool,
+}
+
+pub struct OpenedVfs {
+    pub vfs: Arc<Vfs>,
+    /// The embedded repository, when no --url was given.
+    pub embedded: Option<RunningRepo>,
+    /// How the repository was reached (its URL, and our credentials).
+    pub options: ConnectOptions,
+}
+
+/// The VFS configuration of `src` for a cache directory and a user.
+pub fn vfs_config(src: &VfsSource<'_>, cache_dir: PathBuf, user: Option<String>) -> VfsConfig {
+    let mut cfg = VfsConfig::new(cache_dir);
+    cfg.cache_size = src.cache_size;
+    cfg.write_back_delay = src.write_back_delay;
+    cfg.metadata_ttl = src.metadata_ttl;
+    cfg.negative_ttl = src.metadata_ttl;
+    cfg.read_only = src.read_only;
+    cfg.major_versions = src.major_versions;
+    cfg.user = user;
+    cfg
+}
+
+/// Connects to the repository (or starts the embedded one in this
+/// process) and opens the VFS over it.
+pub async fn open_vfs(src: VfsSource<'_>) -> anyhow::Result<OpenedVfs> {
+    let args = &src;
+    // The repository: a server, or the embedded one in this process.
+    let mut embedded = None;
+    let (options, user) = match &args.connect.url {
+        Some(_) => {
+            let o = args.connect.to_options()?;
+            (o, args.connect.user.clone())
+        }
+        None => {
+            let data = args.data.clone().unwrap_or_else(default_data_dir);
+            std::fs::create_dir_all(&data)
+                .with_context(|| format!("cannot create {}", data.display()))?;
+            let running = repo::start(RepoConfig {
+                data_dir: data,
+                listen: "127.0.0.1:0".parse()?,
+                users_file: None,
+            })
+            .await?;
+            let o = ConnectOptions {
+                url: running.service_url(),
+                binding: BindingChoice::Browser,
+                repository: Some(running.repository_id.clone()),
+                http: HttpOptions {
+                    auth: Auth::Basic {
+                        user: "admin".into(),
+                        password: "admin".into(),
+                    },
+                    connect_timeout: Duration::from_secs(10),
+                    timeout: Duration::from_secs(120),
+                    ..Default::default()
+                },
+            };
+            embedded = Some(running);
+            (o, Some("admin".to_string()))
+        }
+    };
+    let binding = cmis::connect(&options)
+        .await
+        .with_context(|| format!("cannot reach the repository at {}", options.url))?;
+    let cfg = vfs_config(&src, src.cache_dir.clone(), user);
+    let vfs = Vfs::new(binding, cfg)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the repository at {}: {e}", options.url))?;
+
+    Ok(OpenedVfs {
+        vfs,
+        embedded,
+        options,
+    })
 }

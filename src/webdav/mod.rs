@@ -17,6 +17,7 @@ pub mod http;
 pub mod locks;
 pub mod mem;
 pub mod store;
+pub mod vfs_backend;
 
 pub use backend::Backend;
 pub use http::{

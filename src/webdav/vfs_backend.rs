@@ -1,0 +1,92 @@
+//! [`Backend`] for the real VFS: each call is the `Vfs` method of the same
+//! name (argument order and the modes of new files and folders aside).
+//! LOCK/UNLOCK keep the default (gateway-only locks) until the VFS offers
+//! a checkout for a lock.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::backend::Backend;
+use crate::vfs::{Attr, DirEntry, Fh, Ino, OpenFlags, SetAttr, StatFs, Vfs, VfsResult};
+
+/// Modes of files and folders made over WebDAV (the VFS derives the
+/// write bits from allowable actions anyway).
+const FILE_MODE: u32 = 0o644;
+const DIR_MODE: u32 = 0o755;
+
+#[async_trait]
+impl Backend for Arc<Vfs> {
+    async fn lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        Vfs::lookup(self, parent, name).await
+    }
+    async fn getattr(&self, ino: Ino) -> VfsResult<Attr> {
+        Vfs::getattr(self, ino).await
+    }
+    async fn setattr(&self, ino: Ino, set: SetAttr) -> VfsResult<Attr> {
+        Vfs::setattr(self, ino, set).await
+    }
+    async fn readdir(&self, ino: Ino) -> VfsResult<Vec<DirEntry>> {
+        Vfs::readdir(self, ino).await
+    }
+    async fn open(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
+        Vfs::open(self, ino, flags).await
+    }
+    async fn create(&self, parent: Ino, name: &str, flags: OpenFlags) -> VfsResult<(Attr, Fh)> {
+        Vfs::create(self, parent, name, FILE_MODE, flags).await
+    }
+    async fn read(&self, ino: Ino, fh: Fh, offset: u64, size: u32) -> VfsResult<Bytes> {
+        Vfs::read(self, fh, ino, offset, size)
+            .await
+            .map(Bytes::from)
+    }
+    async fn write(&self, ino: Ino, fh: Fh, offset: u64, data: &[u8]) -> VfsResult<u32> {
+        Vfs::write(self, fh, ino, offset, data).await
+    }
+    async fn fsync(&self, ino: Ino, _fh: Fh) -> VfsResult<()> {
+        Vfs::fsync(self, ino).await
+    }
+    async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
+        Vfs::release(self, fh, ino).await
+    }
+    async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        Vfs::mkdir(self, parent, name, DIR_MODE).await
+    }
+    async fn unlink(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        Vfs::unlink(self, parent, name).await
+    }
+    async fn rmdir(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        Vfs::rmdir(self, parent, name).await
+    }
+    async fn rename(
+        &self,
+        parent: Ino,
+        name: &str,
+        newparent: Ino,
+        newname: &str,
+    ) -> VfsResult<()> {
+        Vfs::rename(self, parent, name, newparent, newname, false).await
+    }
+    async fn statfs(&self) -> VfsResult<StatFs> {
+        Vfs::statfs(self).await
+    }
+    async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>> {
+        Vfs::getxattr(self, ino, name).await
+    }
+
+    /// The version series id (the same for every version of a document),
+    /// else the object id; a file not yet in the repository (a desktop temp
+    /// file kept local) is keyed by its inode for the life of the process.
+    async fn object_key(&self, ino: Ino) -> VfsResult<String> {
+        for name in ["user.cmis.versionSeriesId", "user.cmis.objectId"] {
+            if let Ok(v) = Vfs::getxattr(self, ino, name).await {
+                if let Ok(s) = String::from_utf8(v) {
+                    return Ok(s);
+                }
+            }
+        }
+        Vfs::getattr(self, ino).await?;
+        Ok(format!("local:{ino}"))
+    }
+}
