@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use async_trait::async_trait;
 
 use crate::cli::{DavAuthArg, DavAuthArgs, WebdavArgs};
-use crate::mount::{open_vfs, vfs_config, VfsSource};
+use crate::mount::{flush, open_vfs, vfs_config, VfsSource};
 use cmisfs::cmis::{self, Auth, CmisError, ConnectOptions};
 use cmisfs::vfs::{Vfs, VfsConfig};
 use cmisfs::webdav::{self, AuthConfig, Backend, Backends, OpenError, UserBackends, WebdavOptions};
@@ -65,15 +65,6 @@ struct PerUserVfs {
     template: VfsConfig,
     root: PathBuf,
     open: tokio::sync::Mutex<HashMap<String, Arc<Vfs>>>,
-}
-
-impl PerUserVfs {
-    async fn shutdown(&self) {
-        let all: Vec<Arc<Vfs>> = self.open.lock().await.values().cloned().collect();
-        for v in all {
-            v.shutdown(None).await;
-        }
-    }
 }
 
 #[async_trait]
@@ -158,27 +149,29 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("WebDAV endpoint: {}", running.url());
-    wait_for_signal().await?;
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
     tracing::info!("stopping: uploading what is left");
     running.shutdown().await;
+    // A second signal stops waiting for uploads (the journal keeps them).
     if let Some(v) = shared {
-        v.shutdown(None).await;
+        flush(&v, &mut int, &mut term).await;
     }
     if let Some(p) = per_user {
-        p.shutdown().await;
+        let all: Vec<Arc<Vfs>> = p.open.lock().await.values().cloned().collect();
+        for v in all {
+            flush(&v, &mut int, &mut term).await;
+        }
     }
     if let Some(r) = embedded {
         r.shutdown().await;
-    }
-    Ok(())
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot watch SIGINT")?,
-        _ = term.recv() => {}
     }
     Ok(())
 }

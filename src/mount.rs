@@ -269,7 +269,7 @@ async fn serve(
 
 /// Uploads everything dirty; a second signal stops waiting (the journal
 /// keeps the rest for the next mount).
-async fn flush(
+pub async fn flush(
     vfs: &Arc<Vfs>,
     int: &mut tokio::signal::unix::Signal,
     term: &mut tokio::signal::unix::Signal,

@@ -7,8 +7,20 @@ mod common_webdav;
 
 use common_webdav::*;
 
+/// `cmisfs webdav` on the embedded repository: the real VFS.
+#[test]
+fn litmus_on_the_embedded_repository() {
+    require("litmus");
+    let server = DavServer::embedded(&[]);
+    let out = run_litmus(&server.url);
+    assert_litmus_all_passed(&out);
+}
+
+/// The adapter alone, over the in-memory backend (tells an adapter bug
+/// from a VFS bug).
 #[test]
 fn litmus_on_the_adapter_over_memory() {
+    require("litmus");
     let rt = runtime();
     let server = rt.block_on(serve_memory());
     let out = run_litmus(&server.url());
