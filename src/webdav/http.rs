@@ -406,7 +406,12 @@ fn destination_path(dest: &str, host: Option<&str>) -> Result<String, StatusCode
     if req_host.as_deref() != Some(dest_host.to_ascii_lowercase().as_str()) {
         return Err(StatusCode::BAD_GATEWAY);
     }
-    Ok(url.path().to_string())
+    // The path as sent: the URL parser would already have resolved `..`.
+    let after_scheme = dest.split_once("://").map(|(_, r)| r).unwrap_or(dest);
+    Ok(match after_scheme.find('/') {
+        Some(i) => after_scheme[i..].to_string(),
+        None => "/".to_string(),
+    })
 }
 
 /// The mtime-setting properties, as (namespace, name, stand-in name).
@@ -796,6 +801,10 @@ mod tests {
             Err(StatusCode::BAD_GATEWAY)
         );
         assert_eq!(destination_path("/x", None), Ok("/x".into()));
+        assert_eq!(
+            destination_path("http://h:1/a/%2e%2e/b", Some("h:1")),
+            Ok("/a/%2e%2e/b".into())
+        );
         assert_eq!(
             destination_path("http://localhost/x", Some("localhost")),
             Ok("/x".into())
