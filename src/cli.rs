@@ -60,6 +60,11 @@ pub struct DavAuthArgs {
     /// make lines with `cmisfs repo --hash-password`).
     #[arg(long, env = "CMISFS_WEBDAV_USERS")]
     pub webdav_users: Option<PathBuf>,
+    /// A WebDAV LOCK on a document checks it out in the repository (seen
+    /// by every CMIS user); UNLOCK cancels the checkout if nothing was
+    /// written (a write checks the new version in).
+    #[arg(long)]
+    pub webdav_lock_checkout: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use crate::cli::{DavAuthArg, DavAuthArgs, WebdavArgs};
 use crate::mount::{flush, open_vfs, vfs_config, VfsSource};
 use cmisfs::cmis::{self, Auth, CmisError, ConnectOptions};
 use cmisfs::vfs::{Vfs, VfsConfig};
+use cmisfs::webdav::vfs_backend::CheckoutLocks;
 use cmisfs::webdav::{self, AuthConfig, Backend, Backends, OpenError, UserBackends, WebdavOptions};
 
 /// The authentication mode the flags ask for.
@@ -59,8 +60,18 @@ fn default_cache_dir(args: &WebdavArgs) -> PathBuf {
         .join(hex)
 }
 
+/// The backend of a VFS, with LOCK = checkOut when asked for.
+pub fn backend(vfs: Arc<Vfs>, lock_checkout: bool) -> Arc<dyn Backend> {
+    if lock_checkout {
+        Arc::new(CheckoutLocks(vfs))
+    } else {
+        Arc::new(vfs)
+    }
+}
+
 /// One VFS per user, opened with that user's credentials.
 struct PerUserVfs {
+    lock_checkout: bool,
     base: ConnectOptions,
     template: VfsConfig,
     root: PathBuf,
@@ -84,7 +95,7 @@ impl UserBackends for PerUserVfs {
         })?;
         let mut open = self.open.lock().await;
         if let Some(v) = open.get(user) {
-            return Ok(Arc::new(v.clone()));
+            return Ok(backend(v.clone(), self.lock_checkout));
         }
         let d = ring::digest::digest(&ring::digest::SHA256, user.as_bytes());
         let hex: String = d
@@ -100,7 +111,7 @@ impl UserBackends for PerUserVfs {
             .await
             .map_err(|e| OpenError::Other(e.to_string()))?;
         open.insert(user.to_string(), vfs.clone());
-        Ok(Arc::new(vfs))
+        Ok(backend(vfs, self.lock_checkout))
     }
 }
 
@@ -127,6 +138,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         }
         let base = args.connect.to_options()?;
         let p = Arc::new(PerUserVfs {
+            lock_checkout: args.auth.webdav_lock_checkout,
             base,
             template: vfs_config(&src, cache_dir.clone(), None),
             root: cache_dir.join("users"),
@@ -136,7 +148,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         (Backends::PerUser(p), None, None)
     } else {
         let opened = open_vfs(src).await?;
-        let b: Arc<dyn Backend> = Arc::new(opened.vfs.clone());
+        let b = backend(opened.vfs.clone(), args.auth.webdav_lock_checkout);
         (Backends::Shared(b), opened.embedded, Some(opened.vfs))
     };
     let running = webdav::serve(

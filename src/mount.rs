@@ -196,7 +196,7 @@ async fn serve(
             if matches!(auth, cmisfs::webdav::AuthConfig::Passthrough) {
                 bail!("mount --webdav serves the mount's own VFS: use --webdav-auth fixed or none");
             }
-            let b: Arc<dyn cmisfs::webdav::Backend> = Arc::new(vfs.clone());
+            let b = crate::dav::backend(vfs.clone(), args.webdav_auth.webdav_lock_checkout);
             let r = cmisfs::webdav::serve(
                 cmisfs::webdav::WebdavOptions {
                     listen,
