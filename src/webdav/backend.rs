@@ -46,8 +46,9 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// A WebDAV LOCK on the document `ino` was granted: check it out where
-    /// it is versionable. `Ok(true)`: checked out; `Ok(false)`: nothing to
-    /// do (the lock is the gateway's only). `Locked`/`AccessDenied` when
+    /// it is versionable. `Ok(true)`: checked out by this call (undone with
+    /// [`Backend::unlock_document`] if the WebDAV lock is then refused);
+    /// `Ok(false)`: nothing done (not versionable, or already ours). `Locked`/`AccessDenied` when
     /// someone else holds the checkout.
     async fn lock_document(&self, _ino: Ino, _owner: &str) -> VfsResult<bool> {
         Ok(false)

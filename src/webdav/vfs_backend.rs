@@ -194,7 +194,9 @@ impl Backend for CheckoutLocks {
             Err(e @ (CmisError::Versioning(_) | CmisError::UpdateConflict(_))) => {
                 let o = b.object(&id, &ReadOptions::default()).await?;
                 match o.is_version_series_checked_out() {
-                    Some(true) if is_us(&self.0, o.version_series_checked_out_by()) => Ok(true),
+                    // Already ours (a lock taken before a restart, or a
+                    // refused second LOCK): nothing for the caller to undo.
+                    Some(true) if is_us(&self.0, o.version_series_checked_out_by()) => Ok(false),
                     Some(true) => Err(VfsError::Locked(format!(
                         "checked out by {}",
                         o.version_series_checked_out_by().unwrap_or("someone else")
