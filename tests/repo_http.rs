@@ -229,8 +229,21 @@ async fn json_shapes_and_selectors() {
         .text("propertyId[0]", "cmis:name")
         .text("propertyValue[0]", "loose")
         .text("succinct", "true");
-    let (s, loose) = c.post(&c.repo_url, form).await;
-    assert_eq!(s, 201, "{loose}");
+    let resp = c
+        .http
+        .post(&c.repo_url)
+        .basic_auth("admin", Some("admin"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let loose: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert!(
+        location.ends_with(&format!("/root?objectId={}", sid(&loose))),
+        "{location}"
+    );
     let (_, parents) = c
         .get(&format!(
             "{}?objectId={}&cmisselector=parents",
@@ -632,5 +645,118 @@ async fn fault_injection() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
     plain.shutdown().await;
+    r.shutdown().await;
+}
+
+#[tokio::test]
+async fn query_paging_versions_and_bulk_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(dir.path(), None).await;
+    let c = C::new(&r, "admin", "admin");
+    c.mkdir("", "q").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (_, d) = c.put_doc("/q", &format!("doc{i}"), vec![0u8; i * 10]).await;
+        ids.push(sid(&d));
+    }
+    let (_, folder) = c
+        .get(&format!(
+            "{}/q?cmisselector=object&succinct=true",
+            c.root_url
+        ))
+        .await;
+    let fid = sid(&folder);
+    let stmt = format!(
+        "SELECT cmis:name, cmis:contentStreamLength FROM cmis:document WHERE IN_FOLDER('{fid}') ORDER BY cmis:contentStreamLength DESC"
+    );
+    let url = format!(
+        "{}?cmisselector=query&succinct=true&maxItems=2&skipCount=1&q={}",
+        c.repo_url,
+        percent_encoding::utf8_percent_encode(&stmt, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let (s, v) = c.get(&url).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["numItems"], 5);
+    assert_eq!(v["hasMoreItems"], true);
+    let names: Vec<_> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["succinctProperties"]["cmis:name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(names, ["doc3", "doc2"]);
+    assert!(v["results"][0]["succinctProperties"]
+        .get("cmis:objectId")
+        .is_none());
+    // returnVersion=latest from an old version.
+    let form = Form::new()
+        .text("cmisaction", "checkOut")
+        .text("objectId", ids[0].clone())
+        .text("succinct", "true");
+    let (_, pwc) = c.post(&c.root_url, form).await;
+    let form = Form::new()
+        .text("cmisaction", "checkIn")
+        .text("objectId", sid(&pwc))
+        .text("major", "true")
+        .text("succinct", "true");
+    let (s, v2) = c.post(&c.root_url, form).await;
+    assert_eq!(s, 201);
+    assert_eq!(v2["succinctProperties"]["cmis:versionLabel"], "2.0");
+    let (_, latest) = c
+        .get(&format!(
+            "{}?objectId={}&cmisselector=object&returnVersion=latest&succinct=true",
+            c.root_url, ids[0]
+        ))
+        .await;
+    assert_eq!(sid(&latest), sid(&v2));
+    // bulkUpdate renames several at once.
+    let form = Form::new()
+        .text("cmisaction", "bulkUpdate")
+        .text("objectId[0]", ids[1].clone())
+        .text("objectId[1]", ids[2].clone())
+        .text("propertyId[0]", "cmis:description")
+        .text("propertyValue[0]", "bulk");
+    let (s, v) = c.post(&c.repo_url, form).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let (_, d1) = c
+        .get(&format!(
+            "{}?objectId={}&cmisselector=object&succinct=true",
+            c.root_url, ids[1]
+        ))
+        .await;
+    assert_eq!(d1["succinctProperties"]["cmis:description"], "bulk");
+    // The change log lists them, with tokens that page.
+    let (_, ch) = c
+        .get(&format!(
+            "{}?cmisselector=contentChanges&maxItems=3&succinct=true",
+            c.repo_url
+        ))
+        .await;
+    assert_eq!(ch["hasMoreItems"], true);
+    let next = ch["changeLogToken"].as_str().unwrap().to_string();
+    let (_, ch2) = c
+        .get(&format!(
+            "{}?cmisselector=contentChanges&changeLogToken={next}&maxItems=1000",
+            c.repo_url
+        ))
+        .await;
+    assert_eq!(ch2["hasMoreItems"], false);
+    assert!(ch2["objects"].as_array().unwrap().len() > 5);
+    // HEAD of content.
+    let resp = c
+        .http
+        .head(format!("{}/q/doc4", c.root_url))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-length"], "40");
     r.shutdown().await;
 }

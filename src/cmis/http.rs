@@ -87,6 +87,14 @@ impl HttpClient {
                     url: path.display().to_string(),
                     message: format!("CA file is not PEM: {e}"),
                 })?;
+            // Text without any certificate parses as an empty bundle: say so
+            // rather than run without the CA the user asked for.
+            if certs.is_empty() {
+                return Err(CmisError::Tls {
+                    url: path.display().to_string(),
+                    message: "the CA file holds no PEM certificate".into(),
+                });
+            }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }

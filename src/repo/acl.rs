@@ -86,6 +86,30 @@ fn inherited<R: Read>(r: &R, rec: &ObjRec) -> Result<Vec<Ace>, CmisError> {
     Ok(out)
 }
 
+/// Every ACE that applies to objects filed only in `folder` (its own and
+/// inherited ones): computed once per listing instead of once per child.
+pub fn folder_aces<R: Read>(r: &R, folder: &ObjRec) -> Result<Vec<Ace>, CmisError> {
+    let mut out = folder.acl.clone();
+    out.extend(inherited(r, folder)?);
+    Ok(out)
+}
+
+/// The user's permission on a child filed only in the folder whose
+/// [`folder_aces`] are given.
+pub fn child_permission(user: &str, admin: bool, child: &ObjRec, folder_aces: &[Ace]) -> Perm {
+    if admin {
+        return Perm::All;
+    }
+    child
+        .acl
+        .iter()
+        .chain(folder_aces)
+        .filter(|a| a.principal == user || a.principal == ANYONE)
+        .filter_map(|a| Perm::parse(&a.permission))
+        .max()
+        .unwrap_or(Perm::None)
+}
+
 /// The user's permission on `rec`.
 pub fn permission<R: Read>(
     r: &R,

@@ -74,10 +74,19 @@ fn json_response(status: StatusCode, v: Value) -> Response {
 }
 
 async fn handle(State(st): State<St>, req: Request) -> Response {
-    match dispatch(st, req).await {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = match dispatch(st, req).await {
         Ok(r) => r,
-        Err(e) => error_response(&e),
-    }
+        Err(e) => {
+            if e.http_status() >= 500 {
+                tracing::warn!(%method, %path, "request failed: {e}");
+            }
+            error_response(&e)
+        }
+    };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+    response
 }
 
 /// Request parameters (query string or form), names case-insensitive.
@@ -329,7 +338,7 @@ async fn dispatch(st: St, req: Request) -> Result<Response> {
                 user,
                 base,
             };
-            if req.method() == Method::GET {
+            if req.method() == Method::GET || req.method() == Method::HEAD {
                 // objectId on the repository URL: an object read too (lenient,
                 // some clients do this).
                 if object_level || params.get("objectId").is_some() {
@@ -484,6 +493,7 @@ struct Ctx {
 impl Ctx {
     /// Renders one object fresh from a new snapshot.
     async fn render(&self, id: String, render: Render, status: StatusCode) -> Result<Response> {
+        let created_id = id.clone();
         let svc = self.st.svc.clone();
         let user = self.user.clone();
         let v = blocking(move || {
@@ -495,8 +505,10 @@ impl Ctx {
         let mut resp = json_response(status, v);
         if status == StatusCode::CREATED {
             if let Ok(h) = HeaderValue::from_str(&format!(
-                "{}/browser/{}/root",
-                self.base, self.st.svc.repo_id
+                "{}/browser/{}/root?objectId={}",
+                self.base,
+                self.st.svc.repo_id,
+                percent_encoding::utf8_percent_encode(&created_id, FILENAME_SET)
             )) {
                 resp.headers_mut().insert(header::LOCATION, h);
             }
@@ -1244,6 +1256,7 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
             .await
             .map_err(|e| CmisError::InvalidArgument(format!("bad multipart body: {e}")))?;
         let mut fields = 0;
+        let mut text_bytes = 0usize;
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
@@ -1281,8 +1294,9 @@ async fn read_form(st: &St, query: Params, req: Request) -> Result<(Params, Opti
                     .await
                     .map_err(|e| CmisError::InvalidArgument(format!("bad multipart body: {e}")))?
                 {
-                    if buf.len() + chunk.len() > MAX_FORM {
-                        return Err(CmisError::Constraint("form field too large".into()));
+                    text_bytes += chunk.len();
+                    if text_bytes > MAX_FORM {
+                        return Err(CmisError::Constraint("form fields too large".into()));
                     }
                     buf.extend_from_slice(&chunk);
                 }

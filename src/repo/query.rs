@@ -358,20 +358,44 @@ pub fn parse(statement: &str) -> Result<Query> {
     })
 }
 
-/// SQL LIKE with `%`, `_` and `\` escapes.
+/// SQL LIKE with `%`, `_` and `\\` escapes, in O(len(s) * len(pattern))
+/// (no backtracking blow-up on patterns like `%%%%a`).
 fn like(s: &str, pat: &str) -> bool {
-    fn go(s: &[char], p: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('%') => (0..=s.len()).any(|i| go(&s[i..], &p[1..])),
-            Some('_') => !s.is_empty() && go(&s[1..], &p[1..]),
-            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&s[1..], &p[2..]),
-            Some(c) => s.first() == Some(c) && go(&s[1..], &p[1..]),
-        }
+    // Pattern as tokens: Some(c) literal, None for '%', '_' as Any.
+    enum T {
+        Lit(char),
+        Any,
+        Many,
+    }
+    let mut toks = Vec::new();
+    let mut it = pat.chars();
+    while let Some(c) = it.next() {
+        toks.push(match c {
+            '%' => T::Many,
+            '_' => T::Any,
+            '\\' => T::Lit(it.next().unwrap_or('\\')),
+            c => T::Lit(c),
+        });
     }
     let s: Vec<char> = s.chars().collect();
-    let p: Vec<char> = pat.chars().collect();
-    go(&s, &p)
+    // dp[j]: the first i chars of s match the first j tokens.
+    let mut dp = vec![false; toks.len() + 1];
+    dp[0] = true;
+    for j in 1..=toks.len() {
+        dp[j] = dp[j - 1] && matches!(toks[j - 1], T::Many);
+    }
+    for ch in &s {
+        let mut next = vec![false; toks.len() + 1];
+        for j in 1..=toks.len() {
+            next[j] = match toks[j - 1] {
+                T::Many => next[j - 1] || dp[j],
+                T::Any => dp[j - 1],
+                T::Lit(c) => dp[j - 1] && c == *ch,
+            };
+        }
+        dp = next;
+    }
+    dp[toks.len()]
 }
 
 fn cmp_lit(v: &PropertyValue, lit: &Lit) -> Option<Ordering> {
@@ -537,6 +561,12 @@ mod tests {
         assert!(!q.matches(&p, &[], &no_tree).unwrap());
         assert!(q.matches(&p, &["f".to_string()], &no_tree).unwrap());
         assert!(like("100%", "100\\%"));
+        assert!(like("abc", "%"));
+        assert!(like("", "%"));
+        assert!(!like("", "_"));
+        assert!(like("aXbYc", "a%b%c"));
+        let long = "a".repeat(5000);
+        assert!(!like(&long, "%a%a%a%a%a%a%a%a%b"));
         assert!(!like("100x", "100\\%"));
     }
 }

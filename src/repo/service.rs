@@ -40,6 +40,23 @@ use crate::cmis::model::{
 
 type Result<T> = std::result::Result<T, CmisError>;
 
+/// Deepest folder nesting getDescendants/getFolderTree walk with depth -1.
+const MAX_TREE_DEPTH: usize = 500;
+
+/// How many folders lie above `rec` (stops counting past the limit).
+fn nesting<R: Read>(r: &R, rec: &ObjRec) -> Result<usize> {
+    let mut n = 0;
+    let mut cur = rec.parents.first().cloned();
+    while let Some(p) = cur {
+        n += 1;
+        if n > MAX_TREE_DEPTH {
+            break;
+        }
+        cur = r.obj(&p)?.and_then(|f| f.parents.first().cloned());
+    }
+    Ok(n)
+}
+
 /// Longest accepted cmis:name, in bytes.
 pub const MAX_NAME: usize = 1024;
 /// Longest accepted value of any other string property, in bytes.
@@ -244,11 +261,36 @@ impl Service {
             }
         };
         store.commit(tx)?;
-        Ok(Service {
+        let svc = Service {
             store,
             repo_id,
             root_id,
-        })
+        };
+        svc.remove_orphan_content()?;
+        Ok(svc)
+    }
+
+    /// Content files no record refers to: renamed in by a transaction that
+    /// never committed (a crash between rename and commit). Run at start,
+    /// before any request.
+    fn remove_orphan_content(&self) -> Result<()> {
+        let r = self.read()?;
+        let used: HashSet<String> = r
+            .all_objects()?
+            .into_iter()
+            .filter_map(|o| o.content.map(|c| c.id))
+            .collect();
+        let dir = self.store.content_path("");
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if !used.contains(&name) {
+                    tracing::warn!(file = %name, "removing orphan content file");
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn read(&self) -> Result<Rx> {
@@ -387,12 +429,18 @@ impl Service {
             });
         }
         let mut all = Vec::with_capacity(entries.len());
+        let inherited = acl::folder_aces(r, &folder)?;
         for (_, id) in &entries {
             let rec = r.need(id)?;
             if folders_only && rec.kind != Kind::Folder {
                 continue;
             }
-            if acl::permission(r, &user.name, user.admin, &rec)? < Perm::Read {
+            let perm = if rec.parents.len() == 1 {
+                acl::child_permission(&user.name, user.admin, &rec, &inherited)
+            } else {
+                acl::permission(r, &user.name, user.admin, &rec)?
+            };
+            if perm < Perm::Read {
                 continue;
             }
             all.push(rec);
@@ -433,6 +481,12 @@ impl Service {
                 "'{folder_id}' is not a folder"
             )));
         }
+        // Deeper than the nesting limit is the same as "everything".
+        let depth = if depth > MAX_TREE_DEPTH as i64 {
+            -1
+        } else {
+            depth
+        };
         self.tree_rec(r, user, folder_id, depth, folders_only, &mut 0)
     }
 
@@ -460,7 +514,14 @@ impl Service {
                     "tree too large; use a smaller depth".into(),
                 ));
             }
+            // Bounded recursion: a pathological nesting must not overflow
+            // the stack (the walk below and the JSON rendering recurse).
             let children = if rec.kind == Kind::Folder && (depth == -1 || depth > 1) {
+                if *count > 100_000 || depth == -1 && nesting(r, &rec)? > MAX_TREE_DEPTH {
+                    return Err(CmisError::Constraint(
+                        "folder tree too deep; use a smaller depth".into(),
+                    ));
+                }
                 let d = if depth == -1 { -1 } else { depth - 1 };
                 self.tree_rec(r, user, &id, d, folders_only, count)?
             } else {
@@ -2258,6 +2319,28 @@ mod tests {
         let r = s.read().unwrap();
         assert!(r.obj(&pwc2).unwrap().is_none());
         assert!(s.by_path(&r, &u, "/gone").is_err());
+    }
+
+    #[test]
+    fn orphan_content_is_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Service::open(dir.path()).unwrap();
+        let root = s.root_id.clone();
+        let id = s
+            .create_document(
+                &User::admin(),
+                Some(&root),
+                &props("k"),
+                Some(staged(&s, b"k")),
+                None,
+            )
+            .unwrap();
+        let orphan = s.store.content_path("c999999");
+        std::fs::write(&orphan, b"x").unwrap();
+        drop(s);
+        let s = Service::open(dir.path()).unwrap();
+        assert!(!orphan.exists());
+        assert_eq!(content(&s, &id), b"k");
     }
 
     #[test]

@@ -147,13 +147,15 @@ impl Store {
         let tmp_dir = data_dir.join("tmp");
         std::fs::create_dir_all(&content_dir).st()?;
         std::fs::create_dir_all(&tmp_dir).st()?;
+        // Fails if another process has the database open, before we touch
+        // anything of that process's.
+        let db = Database::create(data_dir.join("meta.redb")).st()?;
         // Uploads that never committed: nothing refers to them.
         if let Ok(entries) = std::fs::read_dir(&tmp_dir) {
             for e in entries.flatten() {
                 let _ = std::fs::remove_file(e.path());
             }
         }
-        let db = Database::create(data_dir.join("meta.redb")).st()?;
         // Create every table once so that read transactions can open them.
         let tx = db.begin_write().st()?;
         {
