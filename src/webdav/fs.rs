@@ -594,7 +594,7 @@ impl DavFs {
         let text = p
             .xml
             .as_deref()
-            .and_then(|x| super::http::element_text(x))
+            .and_then(super::http::element_text)
             .unwrap_or_default();
         let Some(t) = super::http::parse_http_date(&text) else {
             return (StatusCode::CONFLICT, shown);

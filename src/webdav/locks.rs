@@ -357,9 +357,15 @@ mod tests {
             .check(&p("/d/f"), Some("u"), false, false, &[])
             .await
             .is_err());
-        ls.check(&p("/d/f"), Some("u"), false, false, &[a.token.clone()])
-            .await
-            .unwrap();
+        ls.check(
+            &p("/d/f"),
+            Some("u"),
+            false,
+            false,
+            std::slice::from_ref(&a.token),
+        )
+        .await
+        .unwrap();
         // A lock on /x does not cover /xy.
         ls.lock(&p("/x"), None, None, None, false, false)
             .await

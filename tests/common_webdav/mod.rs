@@ -187,20 +187,30 @@ impl DavServer {
         format!("{}/{}", self.url.trim_end_matches('/'), path)
     }
 
-    /// SIGTERM, then wait (uploads finish); SIGKILL after 30 s.
+    /// SIGTERM, then wait (uploads finish); a second SIGTERM after 15 s
+    /// (stop waiting for uploads: the journal keeps them), SIGKILL after 25.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::time::Instant::now() < deadline {
+        let term = |pid: u32| {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        };
+        term(self.child.id());
+        let start = std::time::Instant::now();
+        let mut second = false;
+        while start.elapsed() < std::time::Duration::from_secs(25) {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
             }
+            if !second && start.elapsed() > std::time::Duration::from_secs(15) {
+                eprintln!("cmisfs still uploading after 15 s; second SIGTERM");
+                term(self.child.id());
+                second = true;
+            }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        eprintln!("cmisfs did not stop in 30 s; killing it");
+        eprintln!("cmisfs did not stop in 25 s; killing it");
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
