@@ -194,3 +194,45 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     assert_eq!(version_count(&s, "doc.txt"), versions + 1);
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
 }
+
+/// MOVE of a new file onto an existing document (a save by temp file and
+/// rename, as editors do over WebDAV) keeps the document: same version
+/// series, the moved content as its latest version.
+#[test]
+fn move_onto_a_document_keeps_it() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("f");
+    std::fs::write(&f, b"first").unwrap();
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &g.at("report.txt")]).status,
+        201
+    );
+    let before = cmis_props(&s, "report.txt");
+    std::fs::write(&f, b"second, saved by rename").unwrap();
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &g.at(".~report.tmp")]).status,
+        201
+    );
+    let dest = format!("Destination: {}", g.at("report.txt"));
+    let r = curl(&["-X", "MOVE", "-H", &dest, &g.at(".~report.tmp")]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    assert_eq!(
+        curl(&[&g.at("report.txt")]).body,
+        b"second, saved by rename"
+    );
+    assert_eq!(curl(&[&g.at(".~report.tmp")]).status, 404);
+    // Uploaded by the time a sync point passes: PUT/fsync of another file.
+    let after = (0..50)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            cmis_props(&s, "report.txt")
+        })
+        .find(|p| p["cmis:contentStreamLength"] == 23)
+        .expect("the new content reaches the repository");
+    assert_eq!(
+        after["cmis:versionSeriesId"],
+        before["cmis:versionSeriesId"]
+    );
+}

@@ -718,15 +718,31 @@ async fn dispatch(
         }
     }
 
-    let resp = match &principal {
-        Some(p) => {
-            view.handler
-                .handle_with(DavConfig::new().principal(p.clone()), req)
-                .await
-        }
-        None => view.handler.handle(req).await,
+    let overwrite = req
+        .headers()
+        .get("overwrite")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| !v.trim().eq_ignore_ascii_case("F"));
+    let plain_move = m == "MOVE" && overwrite && !req.headers().contains_key("if");
+    let fast = if plain_move {
+        move_over_file(server, view, path.as_ref(), dest.as_ref()).await
+    } else {
+        None
     };
-    let mut resp = resp.map(Body::new);
+    let mut resp = match fast {
+        Some(r) => r,
+        None => {
+            let resp = match &principal {
+                Some(p) => {
+                    view.handler
+                        .handle_with(DavConfig::new().principal(p.clone()), req)
+                        .await
+                }
+                None => view.handler.handle(req).await,
+            };
+            resp.map(Body::new)
+        }
+    };
     let ok = resp.status().is_success();
 
     if let Some(ino) = checked_out {
@@ -771,6 +787,46 @@ async fn dispatch(
             .insert("ms-author-via", HeaderValue::from_static("DAV"));
     }
     Ok(resp)
+}
+
+/// MOVE of a file onto an existing file: one VFS rename, so that the VFS
+/// can keep the target document (its id, versions and other filings) and
+/// store the moved content as its new version, as a save by rename does
+/// over FUSE. dav-server would delete the target first. Only taken when no
+/// lock and no If header is involved (dav-server checks those otherwise).
+async fn move_over_file(
+    server: &Server,
+    view: &View,
+    src: Option<&DavPath>,
+    dest: Option<&DavPath>,
+) -> Option<Response<Body>> {
+    use dav_server::fs::DavFileSystem;
+    let (src, dest) = (src?, dest?);
+    if src == dest {
+        return None;
+    }
+    if !server.ls.locks_on(src).is_empty() || !server.ls.locks_on(dest).is_empty() {
+        return None;
+    }
+    let (a, b) = (
+        view.fs.resolve(src).await.ok()?,
+        view.fs.resolve(dest).await.ok()?,
+    );
+    if a.kind != FileKind::RegularFile || b.kind != FileKind::RegularFile || a.ino == b.ino {
+        return None;
+    }
+    Some(match DavFileSystem::rename(&view.fs, src, dest).await {
+        Ok(()) => status(StatusCode::NO_CONTENT),
+        Err(e) => {
+            tracing::info!("webdav: MOVE onto an existing file: {e:?}");
+            status(match e {
+                dav_server::fs::FsError::NotFound => StatusCode::NOT_FOUND,
+                dav_server::fs::FsError::Forbidden => StatusCode::FORBIDDEN,
+                dav_server::fs::FsError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            })
+        }
+    })
 }
 
 #[cfg(test)]
