@@ -161,6 +161,8 @@ fn view(fs: DavFs, ls: &PersistentLs) -> View {
         .filesystem(Box::new(fs.clone()))
         .locksystem(Box::new(ls.clone()))
         .autoindex(true)
+        // GET reads the VFS in large pieces (dav-server's default is 16 KiB).
+        .read_buf_size(1 << 20)
         .build_handler();
     View { handler, fs }
 }
