@@ -154,6 +154,7 @@ impl DavFs {
             pos,
             dirty: false,
             open: true,
+            pending: Vec::new(),
         })
     }
 
@@ -264,7 +265,14 @@ pub struct VfsFile {
     /// Written since the last flush.
     dirty: bool,
     open: bool,
+    /// Bytes written by the client not yet handed to the VFS, which start
+    /// at `pos - pending.len()`: a PUT body arrives in small frames, and
+    /// each VFS write has a fixed cost (journal, cache file).
+    pending: Vec<u8>,
 }
+
+/// How much written data is gathered before one VFS write.
+const WRITE_CHUNK: usize = 1 << 20;
 
 impl std::fmt::Debug for VfsFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -282,8 +290,15 @@ impl Drop for VfsFile {
             return;
         }
         let (backend, ino, fh) = (self.backend.clone(), self.ino, self.fh);
+        let pending = std::mem::take(&mut self.pending);
+        let at = self.pos - pending.len() as u64;
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
+                if !pending.is_empty() {
+                    if let Err(e) = write_at(&*backend, ino, fh, at, &pending).await {
+                        tracing::warn!("webdav: write of inode {ino}: {e:?}");
+                    }
+                }
                 if let Err(e) = backend.release(ino, fh).await {
                     tracing::warn!("webdav: release of inode {ino}: {e}");
                 }
@@ -292,28 +307,52 @@ impl Drop for VfsFile {
     }
 }
 
-impl VfsFile {
-    async fn write_all(&mut self, mut data: &[u8]) -> FsResult<()> {
-        while !data.is_empty() {
-            let n = self
-                .backend
-                .write(self.ino, self.fh, self.pos, data)
-                .await
-                .map_err(fs_err)? as usize;
-            if n == 0 {
-                return Err(FsError::GeneralFailure);
-            }
-            self.pos += n as u64;
-            data = &data[n.min(data.len())..];
+/// Writes all of `data` at `offset`.
+async fn write_at(
+    backend: &dyn Backend,
+    ino: Ino,
+    fh: u64,
+    mut offset: u64,
+    mut data: &[u8],
+) -> FsResult<()> {
+    while !data.is_empty() {
+        let n = backend.write(ino, fh, offset, data).await.map_err(fs_err)? as usize;
+        if n == 0 {
+            return Err(FsError::GeneralFailure);
         }
+        offset += n as u64;
+        data = &data[n.min(data.len())..];
+    }
+    Ok(())
+}
+
+impl VfsFile {
+    async fn write_all(&mut self, data: &[u8]) -> FsResult<()> {
+        self.pending.extend_from_slice(data);
+        self.pos += data.len() as u64;
         self.dirty = true;
+        if self.pending.len() >= WRITE_CHUNK {
+            self.push_pending().await?;
+        }
         Ok(())
+    }
+
+    /// Hands the gathered bytes to the VFS.
+    async fn push_pending(&mut self) -> FsResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let at = self.pos - self.pending.len() as u64;
+        let r = write_at(&*self.backend, self.ino, self.fh, at, &self.pending).await;
+        self.pending.clear();
+        r
     }
 }
 
 impl DavFile for VfsFile {
     fn metadata(&'_ mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
         async move {
+            self.push_pending().await?;
             let a = self.backend.getattr(self.ino).await.map_err(fs_err)?;
             Ok(Box::new(Meta(a)) as Box<dyn DavMetaData>)
         }
@@ -338,6 +377,7 @@ impl DavFile for VfsFile {
 
     fn read_bytes(&'_ mut self, count: usize) -> FsFuture<'_, Bytes> {
         async move {
+            self.push_pending().await?;
             let size = count.min(MAX_READ) as u32;
             let b = self
                 .backend
@@ -352,6 +392,7 @@ impl DavFile for VfsFile {
 
     fn seek(&'_ mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
         async move {
+            self.push_pending().await?;
             let new = match pos {
                 SeekFrom::Start(n) => Some(n),
                 SeekFrom::Current(d) => self.pos.checked_add_signed(d),
@@ -370,6 +411,7 @@ impl DavFile for VfsFile {
     /// repository) before the response, so its ETag and date are final.
     fn flush(&'_ mut self) -> FsFuture<'_, ()> {
         async move {
+            self.push_pending().await?;
             if self.dirty {
                 self.backend
                     .fsync(self.ino, self.fh)
