@@ -98,6 +98,10 @@ pub struct WebdavArgs {
     /// Saves to versionable documents make major versions (default minor).
     #[arg(long)]
     pub major_versions: bool,
+    /// Name patterns kept only in the local cache, never uploaded (as for
+    /// mount; default: the desktop temp and lock files).
+    #[arg(long, value_delimiter = ',')]
+    pub local_only: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +136,12 @@ pub struct MountArgs {
     /// Mount options: allow_other, allow_root, ro, ... (comma-separated).
     #[arg(short = 'o', value_delimiter = ',')]
     pub options: Vec<String>,
+    /// File name patterns (`*`, `?`) kept local only, never uploaded,
+    /// comma-separated; replaces the default list of desktop temp and lock
+    /// files (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~`).
+    /// An empty value uploads everything.
+    #[arg(long, value_delimiter = ',')]
+    pub local_only: Option<Vec<String>>,
     /// Return once the mount is ready and keep serving in the background.
     #[arg(long)]
     pub daemon: bool,

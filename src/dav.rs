@@ -130,6 +130,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         metadata_ttl: args.metadata_ttl,
         read_only: args.read_only,
         major_versions: args.major_versions,
+        local_only: args.local_only.clone(),
     };
     let mut per_user = None;
     let (backends, embedded, shared) = if matches!(auth, AuthConfig::Passthrough) {

@@ -156,6 +156,7 @@ async fn serve(
         metadata_ttl: args.metadata_ttl,
         read_only: args.read_only || args.options.iter().any(|o| o == "ro"),
         major_versions: args.major_versions,
+        local_only: args.local_only.clone(),
     })
     .await?;
     let (vfs, embedded, options) = (opened.vfs, opened.embedded, opened.options);
@@ -303,6 +304,8 @@ pub struct VfsSource<'a> {
     pub metadata_ttl: Duration,
     pub read_only: bool,
     pub major_versions: bool,
+    /// Name patterns kept local, never uploaded (None: the VFS's list).
+    pub local_only: Option<Vec<String>>,
 }
 
 pub struct OpenedVfs {
@@ -323,6 +326,11 @@ pub fn vfs_config(src: &VfsSource<'_>, cache_dir: PathBuf, user: Option<String>)
     cfg.read_only = src.read_only;
     cfg.major_versions = src.major_versions;
     cfg.user = user;
+    // A caller waits at most this long for metadata (then EIO).
+    cfg.request_timeout = Duration::from_secs(src.connect.timeout.clamp(1, 30));
+    if let Some(list) = &src.local_only {
+        cfg.local_only = list.iter().filter(|p| !p.is_empty()).cloned().collect();
+    }
     cfg
 }
 

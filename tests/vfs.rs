@@ -403,8 +403,330 @@ async fn xattrs_show_and_set_properties() {
         vfs.setxattr(f, "user.cmis.objectId", b"x").await,
         Err(VfsError::NotPermitted(_))
     ));
+    // What is pending, on the root.
+    let g = write_file(&vfs, ROOT_INO, "later.txt", b"12345").await;
+    let p = vfs
+        .getxattr(ROOT_INO, cmisfs::vfs::PENDING_XATTR)
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8(p).unwrap(), "5\t/later.txt\n");
+    vfs.fsync(g).await.unwrap();
+    assert!(vfs
+        .getxattr(ROOT_INO, cmisfs::vfs::PENDING_XATTR)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         vfs.getxattr(f, "user.other").await,
         Err(VfsError::NoAttr(_))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vim_style_backup_rename_save_keeps_identity() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let f = write_file(&vfs, ROOT_INO, "notes.md", b"first").await;
+    vfs.fsync(f).await.unwrap();
+    let series = e
+        .binding
+        .object_by_path("/notes.md", &ReadOptions::default())
+        .await
+        .unwrap()
+        .version_series_id()
+        .unwrap()
+        .to_string();
+    // vim (backupcopy=no): file → file~, write a new file, delete file~.
+    vfs.rename(ROOT_INO, "notes.md", ROOT_INO, "notes.md~", false)
+        .await
+        .unwrap();
+    assert!(vfs.lookup(ROOT_INO, "notes.md").await.is_err());
+    let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"first");
+    vfs.release(fh, f).await.unwrap();
+    let n = write_file(&vfs, ROOT_INO, "notes.md", b"second").await;
+    vfs.unlink(ROOT_INO, "notes.md~").await.unwrap();
+    vfs.fsync(n).await.unwrap();
+    let o = e
+        .binding
+        .object_by_path("/notes.md", &ReadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(o.version_series_id(), Some(series.as_str()));
+    assert_eq!(e.server_content("/notes.md").await.unwrap(), b"second");
+    assert!(e.server_content("/notes.md~").await.is_none());
+    assert!(e.binding.all_versions(o.id()).await.unwrap().len() >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlinked_open_file_stays_usable_and_is_not_uploaded() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let (a, fh) = vfs.create(ROOT_INO, "scratch", 0o600, W).await.unwrap();
+    vfs.write(fh, a.ino, 0, b"abc").await.unwrap();
+    vfs.unlink(ROOT_INO, "scratch").await.unwrap();
+    vfs.write(fh, a.ino, 3, b"def").await.unwrap();
+    assert_eq!(vfs.read(fh, a.ino, 0, 10).await.unwrap(), b"abcdef");
+    vfs.release(fh, a.ino).await.unwrap();
+    wait_uploaded(&vfs).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(e.server_content("/scratch").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_lost_then_back() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = repo::start(RepoConfig {
+        data_dir: data.path().to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        users_file: None,
+    })
+    .await
+    .unwrap();
+    let addr = repo.addr;
+    let binding = cmis::connect(&ConnectOptions {
+        url: repo.service_url(),
+        binding: BindingChoice::Browser,
+        repository: None,
+        http: HttpOptions {
+            auth: Auth::Basic {
+                user: "admin".into(),
+                password: "admin".into(),
+            },
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(5),
+            ..Default::default()
+        },
+    })
+    .await
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(100);
+    cfg.metadata_ttl = Duration::from_millis(200);
+    cfg.request_timeout = Duration::from_secs(3);
+    let vfs = Vfs::new(binding.clone(), cfg).await.unwrap();
+    let f = write_file(&vfs, ROOT_INO, "kept.txt", b"cached bytes").await;
+    vfs.fsync(f).await.unwrap();
+    let d = vfs.mkdir(ROOT_INO, "dir", 0o755).await.unwrap();
+    assert_eq!(vfs.readdir(ROOT_INO).await.unwrap().len(), 2);
+
+    repo.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cached reads and attributes keep working.
+    let a = vfs.getattr(f).await.unwrap();
+    assert_eq!(a.size, 12);
+    let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"cached bytes");
+    vfs.release(fh, f).await.unwrap();
+    assert!(vfs.readdir(ROOT_INO).await.is_ok());
+    // Writes land in the journal.
+    let g = write_file(&vfs, ROOT_INO, "offline.txt", b"written offline").await;
+    // Metadata the cache cannot answer fails with EIO, within the bound.
+    let t = std::time::Instant::now();
+    let err = vfs.readdir(d.ino).await.unwrap_err();
+    assert_eq!(err.errno(), 5, "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(vfs.fsync(g).await.is_err(), "fsync reports the failure");
+
+    // The server comes back on the same address: the upload resumes.
+    let repo = repo::start(RepoConfig {
+        data_dir: data.path().to_path_buf(),
+        listen: addr,
+        users_file: None,
+    })
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        if vfs.pending().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(vfs.pending().is_empty(), "{:?}", vfs.pending());
+    let o = binding
+        .object_by_path("/offline.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    let got = binding
+        .content(o.id(), None)
+        .await
+        .unwrap()
+        .into_bytes()
+        .await
+        .unwrap();
+    assert_eq!(got, b"written offline");
+    repo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_log_invalidates_what_changed() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.metadata_ttl = Duration::from_secs(60);
+    cfg.change_poll = Duration::from_millis(200);
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let f = write_file(&vfs, ROOT_INO, "watched.txt", b"12345").await;
+    vfs.fsync(f).await.unwrap();
+    assert_eq!(vfs.readdir(ROOT_INO).await.unwrap().len(), 1);
+    let o = e
+        .binding
+        .object_by_path("/watched.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    e.binding
+        .set_content(
+            o.id(),
+            ContentUpload::from_bytes("watched.txt", "text/plain", &b"1234567890"[..]),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    let root = e.binding.repository_info().await.unwrap().root_folder_id;
+    e.binding
+        .create_document(
+            Some(&root),
+            &cmisfs::cmis::Properties::new()
+                .with_string(cmisfs::cmis::prop::NAME, "new.txt")
+                .with_id(cmisfs::cmis::prop::OBJECT_TYPE_ID, "cmis:document"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    // Well within the 60 s TTL, the poll makes both changes visible.
+    let mut ok = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let size = vfs.getattr(f).await.unwrap().size;
+        let n = vfs.readdir(ROOT_INO).await.unwrap().len();
+        if size == 10 && n == 2 {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "the change log did not invalidate the caches");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_cache_disk_is_enospc_for_the_writer() {
+    let e = env().await;
+    let small = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(small.path())
+        .status()
+        .unwrap();
+    assert!(st.success(), "mounting a small tmpfs needs root");
+    struct Umount(std::path::PathBuf);
+    impl Drop for Umount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _u = Umount(small.path().to_path_buf());
+    let vfs = e.vfs_in(small.path()).await;
+    let (a, fh) = vfs.create(ROOT_INO, "huge.bin", 0o644, W).await.unwrap();
+    let chunk = vec![1u8; 1 << 20];
+    let mut err = None;
+    for i in 0..8u64 {
+        if let Err(x) = vfs.write(fh, a.ino, i << 20, &chunk).await {
+            err = Some(x);
+            break;
+        }
+    }
+    let err = err.expect("8 MiB do not fit in 4 MiB");
+    assert!(matches!(err, VfsError::NoSpace(_)), "{err}");
+    assert_eq!(err.errno(), 28);
+    // The journal cannot grow either: new files fail the same way.
+    assert!(matches!(
+        vfs.create(ROOT_INO, "more.txt", 0o644, W).await,
+        Err(VfsError::NoSpace(_))
+    ));
+    // Space freed: writing works again, and the partial file was kept.
+    assert!(vfs.getattr(a.ino).await.unwrap().size >= 1 << 20);
+    vfs.release(fh, a.ino).await.unwrap();
+    vfs.unlink(ROOT_INO, "huge.bin").await.unwrap();
+    let ok = write_file(&vfs, ROOT_INO, "small.txt", b"fits").await;
+    vfs.fsync(ok).await.unwrap();
+    assert_eq!(e.server_content("/small.txt").await.unwrap(), b"fits");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_checked_out_by_someone_else_is_read_only() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.metadata_ttl = Duration::from_millis(200);
+    // We pretend to be another user than the one holding the checkout.
+    cfg.user = Some("someone-else".into());
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let f = write_file(&vfs, ROOT_INO, "locked.txt", b"x").await;
+    vfs.fsync(f).await.unwrap();
+    let o = e
+        .binding
+        .object_by_path("/locked.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    let pwc = e.binding.check_out(o.id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let a = vfs.getattr(f).await.unwrap();
+    assert_eq!(a.perm & 0o222, 0, "no write bit: {:o}", a.perm);
+    assert!(matches!(
+        vfs.open(f, W).await,
+        Err(VfsError::AccessDenied(_))
+    ));
+    e.binding.cancel_check_out(pwc.id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    vfs.getattr(f).await.unwrap();
+    let fh = vfs.open(f, W).await.unwrap();
+    vfs.release(fh, f).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_random_and_sequential_reads_match() {
+    let e = env().await;
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i * 31 % 247) as u8).collect();
+    {
+        let vfs = e.vfs().await;
+        let f = write_file(&vfs, ROOT_INO, "big.bin", &data).await;
+        vfs.fsync(f).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let cache = tempfile::tempdir().unwrap();
+    let vfs = e.vfs_in(cache.path()).await;
+    let f = vfs.lookup(ROOT_INO, "big.bin").await.unwrap().ino;
+    let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+    // Far jumps first (each starts its own download), then concurrent
+    // readers, then a sequential pass.
+    let mut seed = 12345u64;
+    for _ in 0..40 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let off = (seed >> 33) % (data.len() as u64 - 1);
+        let len = 1 + (seed >> 13) % 200_000;
+        let got = vfs.read(fh, f, off, len as u32).await.unwrap();
+        let end = (off + len).min(data.len() as u64) as usize;
+        assert_eq!(got, &data[off as usize..end], "at {off}");
+    }
+    let mut tasks = Vec::new();
+    for k in 0..4u64 {
+        let vfs = vfs.clone();
+        let data = data.clone();
+        tasks.push(tokio::spawn(async move {
+            let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
+            let mut off = k * 1_000_000;
+            while off < data.len() as u64 {
+                let got = vfs.read(fh, f, off, 131072).await.unwrap();
+                let end = (off as usize + 131072).min(data.len());
+                assert_eq!(got, &data[off as usize..end]);
+                off += 131072;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
 }

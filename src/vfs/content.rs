@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
@@ -77,8 +77,27 @@ struct Entry {
     path: PathBuf,
     ranges: Ranges,
     last_used: Instant,
-    /// Held while downloading into this entry.
-    lock: Arc<tokio::sync::Mutex<()>>,
+    /// Ranges being downloaded now (several at once: a far jump starts
+    /// its own download instead of waiting for the running one).
+    inflight: Vec<(u64, u64)>,
+    /// Signalled whenever downloaded bytes arrive.
+    progress: Arc<tokio::sync::Notify>,
+    /// The last background download's failure, for the waiting reader.
+    error: Option<VfsError>,
+}
+
+/// What a reader needs from the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    pub object_id: &'a str,
+    /// The version's change token (see `version_tag`).
+    pub token: &'a str,
+    /// The document's size.
+    pub size: u64,
+    pub offset: u64,
+    pub len: u64,
+    /// Fetch this much from `offset` when something is missing.
+    pub readahead: u64,
 }
 
 pub struct ContentCache {
@@ -123,16 +142,19 @@ impl ContentCache {
         })
     }
 
-    fn entry(&self, key: &str) -> (PathBuf, Arc<tokio::sync::Mutex<()>>) {
+    #[allow(clippy::type_complexity)]
+    fn entry(&self, key: &str) -> (PathBuf, Arc<tokio::sync::Notify>) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let e = map.entry(key.to_string()).or_insert_with(|| Entry {
             path: self.dir.join(file_name(key)),
             ranges: Ranges::default(),
             last_used: Instant::now(),
-            lock: Arc::new(tokio::sync::Mutex::new(())),
+            inflight: Vec::new(),
+            progress: Arc::new(tokio::sync::Notify::new()),
+            error: None,
         });
         e.last_used = Instant::now();
-        (e.path.clone(), e.lock.clone())
+        (e.path.clone(), e.progress.clone())
     }
 
     fn missing(&self, key: &str, start: u64, end: u64) -> Vec<(u64, u64)> {
@@ -147,45 +169,113 @@ impl ContentCache {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = map.get_mut(key) {
             e.ranges.add(start, end);
+            e.progress.notify_waiters();
         }
     }
 
-    /// Makes `[offset, offset+want)` (clipped to `size`) present, fetching
-    /// up to `offset + readahead` for the missing parts. Returns the path.
+    /// Makes `want.offset .. +want.len` (clipped to the size) present.
+    /// When bytes are missing, a download of the read-ahead window starts
+    /// in the background and the reader waits only for its own bytes (the
+    /// download records its progress chunk by chunk), so a sequential
+    /// reader streams. Returns the cache file's path.
     pub async fn ensure(
-        &self,
-        binding: &dyn Binding,
-        object_id: &str,
-        token: &str,
-        size: u64,
-        offset: u64,
-        want: u64,
-        readahead: u64,
+        self: &Arc<Self>,
+        binding: &Arc<dyn Binding>,
+        want: &Want<'_>,
     ) -> VfsResult<PathBuf> {
-        let key = entry_key(object_id, token);
-        let (path, lock) = self.entry(&key);
-        let end = offset.saturating_add(want).min(size);
-        if offset >= end || self.missing(&key, offset, end).is_empty() {
-            return Ok(path);
+        let key = entry_key(want.object_id, want.token);
+        let (path, progress) = self.entry(&key);
+        let end = want.offset.saturating_add(want.len).min(want.size);
+        let mut failures = 0;
+        loop {
+            let notified = progress.notified();
+            if want.offset >= end || self.missing(&key, want.offset, end).is_empty() {
+                return Ok(path);
+            }
+            if let Some(e) = self.take_error(&key) {
+                failures += 1;
+                if failures >= 3 {
+                    return Err(e);
+                }
+            }
+            self.start_download(binding, want, &key);
+            let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
         }
-        let _g = lock.lock().await;
-        let fetch_end = offset.saturating_add(want.max(readahead)).min(size);
-        let holes = self.missing(&key, offset, fetch_end);
+    }
+
+    /// Starts downloading the read-ahead window after `want.offset` unless
+    /// a download of this entry is running already.
+    pub fn prefetch(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>) {
+        let key = entry_key(want.object_id, want.token);
+        self.entry(&key);
+        self.start_download(binding, want, &key);
+    }
+
+    fn start_download(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>, key: &str) {
+        let (path, progress) = self.entry(key);
+        let fetch_end = want
+            .offset
+            .saturating_add(want.len.max(want.readahead))
+            .min(want.size);
+        let holes: Vec<(u64, u64)> = {
+            let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(e) = map.get_mut(key) else {
+                return;
+            };
+            let mut busy = Ranges::default();
+            for &(s, t) in &e.inflight {
+                busy.add(s, t);
+            }
+            let holes: Vec<(u64, u64)> = e
+                .ranges
+                .missing(want.offset, fetch_end)
+                .into_iter()
+                .flat_map(|(s, t)| busy.missing(s, t))
+                .collect();
+            e.inflight.extend(holes.iter().copied());
+            holes
+        };
         if holes.is_empty() {
-            return Ok(path);
+            return;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err("cannot open a cache file", e))?;
-        for (s, e) in holes {
-            self.fetch(binding, object_id, &file, &key, s, e).await?;
-        }
-        drop(_g);
-        self.evict();
-        Ok(path)
+        let (cache, binding) = (self.clone(), binding.clone());
+        let (key, object_id) = (key.to_string(), want.object_id.to_string());
+        tokio::spawn(async move {
+            let r = async {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| io_err("cannot open a cache file", e))?;
+                for &(s, e) in &holes {
+                    cache
+                        .fetch(&*binding, &object_id, &file, &key, s, e)
+                        .await?;
+                }
+                Ok::<(), VfsError>(())
+            }
+            .await;
+            {
+                let mut map = cache.entries.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(e) = map.get_mut(&key) {
+                    e.inflight.retain(|h| !holes.contains(h));
+                    if let Err(err) = &r {
+                        e.error = Some(err.clone());
+                    }
+                }
+            }
+            if let Err(e) = &r {
+                tracing::debug!("download of {object_id} failed: {e}");
+            }
+            progress.notify_waiters();
+            cache.evict();
+        });
+    }
+
+    fn take_error(&self, key: &str) -> Option<VfsError> {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get_mut(key).and_then(|e| e.error.take())
     }
 
     async fn fetch(
@@ -264,15 +354,25 @@ impl ContentCache {
 
     /// Copies the whole document into `dest` (to start editing it).
     pub async fn copy_full(
-        &self,
-        binding: &dyn Binding,
+        self: &Arc<Self>,
+        binding: &Arc<dyn Binding>,
         object_id: &str,
         token: &str,
         size: u64,
         dest: &Path,
     ) -> VfsResult<()> {
         let src = self
-            .ensure(binding, object_id, token, size, 0, size, size)
+            .ensure(
+                binding,
+                &Want {
+                    object_id,
+                    token,
+                    size,
+                    offset: 0,
+                    len: size,
+                    readahead: size,
+                },
+            )
             .await?;
         if size == 0 {
             std::fs::File::create(dest).map_err(|e| io_err("cannot create a cache file", e))?;
@@ -306,7 +406,9 @@ impl ContentCache {
                 path,
                 ranges,
                 last_used: Instant::now(),
-                lock: Arc::new(tokio::sync::Mutex::new(())),
+                inflight: Vec::new(),
+                progress: Arc::new(tokio::sync::Notify::new()),
+                error: None,
             },
         );
         drop(map);
@@ -334,7 +436,7 @@ impl ContentCache {
             if used <= self.limit {
                 break;
             }
-            let busy = map.get(&key).is_some_and(|e| e.lock.try_lock().is_err());
+            let busy = map.get(&key).is_some_and(|e| !e.inflight.is_empty());
             if busy {
                 continue;
             }

@@ -26,6 +26,10 @@ pub struct Listing {
     /// or lookups), never authoritative for negative lookups.
     pub fresh_until: Option<Instant>,
     pub negative: HashMap<String, Instant>,
+    /// Documents hidden under their name because they were renamed to a
+    /// local-only backup name (vim's `file` → `file~`): the server copy is
+    /// untouched, and a new file of that name becomes a save into it.
+    pub detached: HashMap<String, Ino>,
 }
 
 impl Listing {
@@ -34,6 +38,7 @@ impl Listing {
             entries: BTreeMap::new(),
             fresh_until: None,
             negative: HashMap::new(),
+            detached: HashMap::new(),
         }
     }
 
@@ -43,7 +48,8 @@ impl Listing {
 
     /// Whether `name` is known not to exist.
     pub fn is_negative(&self, name: &str, now: Instant) -> bool {
-        (self.is_fresh(now) && !self.entries.contains_key(name))
+        self.detached.contains_key(name)
+            || (self.is_fresh(now) && !self.entries.contains_key(name))
             || self.negative.get(name).is_some_and(|t| *t > now)
     }
 

@@ -87,6 +87,8 @@ pub struct Inode {
     pub last_error: Option<String>,
     /// Failed uploads so far (backoff).
     pub attempts: u32,
+    /// The content version the kernel's page cache holds (keep_cache).
+    pub page_cache_tag: Option<String>,
     /// Unlinked while open: never uploaded again.
     pub unlinked: bool,
     /// Directories: the listing, when we have one.
@@ -110,6 +112,7 @@ impl Inode {
     pub fn nlink(&self) -> u32 {
         match self.kind {
             FileKind::Directory => 2,
+            FileKind::RegularFile if self.unlinked => 0,
             FileKind::RegularFile => (self.parents.len() as u32).max(1),
         }
     }
@@ -250,6 +253,7 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         user_mode: None,
         last_error: None,
         attempts: 0,
+        page_cache_tag: None,
         unlinked: false,
         listing: None,
         io_lock: Arc::new(tokio::sync::Mutex::new(())),
@@ -302,5 +306,7 @@ mod tests {
         assert_eq!(i.nlink(), 2);
         i.parents.clear();
         assert_eq!(i.nlink(), 1);
+        i.unlinked = true;
+        assert_eq!(i.nlink(), 0, "an unlinked open file");
     }
 }

@@ -16,6 +16,7 @@
 //!   changes the object, the server's date wins.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -57,38 +58,59 @@ pub struct ObjectState {
     pub mode: Option<u32>,
 }
 
-/// The redb database.
+/// The redb database. After an I/O error (a full disk) redb refuses every
+/// further transaction until the database is reopened, so an error drops
+/// the handle and the next call reopens it.
 pub struct StateStore {
-    db: Database,
+    db: std::sync::Mutex<Option<Arc<Database>>>,
+    file: PathBuf,
     path: String,
 }
 
 impl StateStore {
     pub fn open(path: &Path) -> Result<StateStore, StoreError> {
-        let p = path.display().to_string();
-        let err = |m: String| StoreError {
-            path: p.clone(),
-            message: m,
+        let s = StateStore {
+            db: std::sync::Mutex::new(None),
+            file: path.to_path_buf(),
+            path: path.display().to_string(),
         };
-        let db = Database::create(path).map_err(|e| err(e.to_string()))?;
-        let tx = db.begin_write().map_err(|e| err(e.to_string()))?;
-        tx.open_table(JOURNAL).map_err(|e| err(e.to_string()))?;
-        tx.open_table(STATE).map_err(|e| err(e.to_string()))?;
-        tx.commit().map_err(|e| err(e.to_string()))?;
-        Ok(StateStore { db, path: p })
+        s.db()?;
+        Ok(s)
+    }
+
+    fn db(&self) -> Result<Arc<Database>, StoreError> {
+        let mut g = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(db) = g.as_ref() {
+            return Ok(db.clone());
+        }
+        let db = Database::create(&self.file).map_err(|e| self.err(e))?;
+        let tx = db.begin_write().map_err(|e| self.err(e))?;
+        tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
+        tx.open_table(STATE).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        let db = Arc::new(db);
+        *g = Some(db.clone());
+        Ok(db)
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        let message = e.to_string();
+        if message.contains("I/O error") || message.contains("os error") {
+            // Reopen on the next call (see the type's comment).
+            if let Ok(mut g) = self.db.try_lock() {
+                *g = None;
+            }
+        }
         StoreError {
             path: self.path.clone(),
-            message: e.to_string(),
+            message,
         }
     }
 
     /// Writes (or replaces) a journal record, durably.
     pub fn put_record(&self, rec: &JournalRecord) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(rec).map_err(|e| self.err(e))?;
-        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
         {
             let mut t = tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
             t.insert(rec.id, bytes.as_slice())
@@ -98,7 +120,7 @@ impl StateStore {
     }
 
     pub fn remove_record(&self, id: u64) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
         {
             let mut t = tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
             t.remove(id).map_err(|e| self.err(e))?;
@@ -109,7 +131,7 @@ impl StateStore {
     /// Every record, oldest first. Records that do not parse (a newer
     /// format) are skipped with a warning, never deleted.
     pub fn records(&self) -> Result<Vec<JournalRecord>, StoreError> {
-        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_read().map_err(|e| self.err(e))?;
         let t = tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for item in t.iter().map_err(|e| self.err(e))? {
@@ -124,7 +146,7 @@ impl StateStore {
 
     /// The next free record id.
     pub fn next_id(&self) -> Result<u64, StoreError> {
-        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_read().map_err(|e| self.err(e))?;
         let t = tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
         let last = t.last().map_err(|e| self.err(e))?;
         Ok(last.map(|(k, _)| k.value() + 1).unwrap_or(1))
@@ -132,7 +154,7 @@ impl StateStore {
 
     /// The state of `key`, if it belongs to change token `token`.
     pub fn state(&self, key: &str, token: &str) -> Option<ObjectState> {
-        let tx = self.db.begin_read().ok()?;
+        let tx = self.db().ok()?.begin_read().ok()?;
         let t = tx.open_table(STATE).ok()?;
         let v = t.get(key).ok()??;
         let s: ObjectState = serde_json::from_slice(v.value()).ok()?;
@@ -141,7 +163,7 @@ impl StateStore {
 
     pub fn put_state(&self, key: &str, state: &ObjectState) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(state).map_err(|e| self.err(e))?;
-        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
         {
             let mut t = tx.open_table(STATE).map_err(|e| self.err(e))?;
             t.insert(key, bytes.as_slice()).map_err(|e| self.err(e))?;
@@ -150,7 +172,7 @@ impl StateStore {
     }
 
     pub fn remove_state(&self, key: &str) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
         {
             let mut t = tx.open_table(STATE).map_err(|e| self.err(e))?;
             t.remove(key).map_err(|e| self.err(e))?;

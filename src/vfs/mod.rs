@@ -54,6 +54,11 @@ use inode::{Dirty, FileState, Inode, InodeTable};
 use journal::{JournalRecord, ObjectState, StateStore};
 pub use types::*;
 
+/// An xattr of the mount's root directory listing what is still to
+/// upload (`getfattr -n user.cmisfs.pending MOUNTPOINT`): one line per
+/// file, `bytes<TAB>path[<TAB>last error]`.
+pub const PENDING_XATTR: &str = "user.cmisfs.pending";
+
 /// Default desktop temp/lock file patterns: never uploaded.
 pub const DEFAULT_LOCAL_ONLY: &[&str] = &[
     ".~lock.*#",
@@ -155,7 +160,7 @@ pub struct Vfs {
     cfg: VfsConfig,
     table: Mutex<InodeTable>,
     store: StateStore,
-    cache: ContentCache,
+    cache: Arc<ContentCache>,
     dirty_dir: PathBuf,
     handles: Mutex<HashMap<Fh, Handle>>,
     next_fh: AtomicU64,
@@ -266,7 +271,7 @@ impl Vfs {
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         let store = StateStore::open(&cfg.cache_dir.join("state.redb"))
             .map_err(|e| VfsError::Io(e.to_string()))?;
-        let cache = ContentCache::new(&cfg.cache_dir, cfg.cache_size)?;
+        let cache = Arc::new(ContentCache::new(&cfg.cache_dir, cfg.cache_size)?);
         let mut root = inode::blank(
             FileKind::Directory,
             root_obj.id().to_string(),
@@ -488,6 +493,9 @@ impl Vfs {
 
     /// Looks `name` up in directory `parent`.
     pub async fn lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        if name.len() > names::NAME_MAX {
+            return Err(VfsError::NameTooLong(name.to_string()));
+        }
         let path = {
             let mut t = self.lock();
             let p = t
@@ -611,12 +619,31 @@ impl Vfs {
             }
             Self::folder_id(&t, ino)?
         };
+        match self.sweep(&folder_id).await {
+            Ok(objects) => Ok(self.install_listing(ino, objects)),
+            // Server lost: the listing we had is better than an error.
+            Err(e @ (VfsError::Io(_) | VfsError::TimedOut(_))) => {
+                let t = self.lock();
+                match t.get(ino).and_then(|d| d.listing.as_ref()) {
+                    Some(l) if l.fresh_until.is_some() => {
+                        tracing::debug!("listing inode {ino} from the cache: {e}");
+                        Ok(self.entries(&t, l))
+                    }
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One getChildren sweep: every page of a folder.
+    async fn sweep(&self, folder_id: &str) -> VfsResult<Vec<CmisObject>> {
         let mut objects = Vec::new();
         let mut skip = 0u64;
         loop {
             let page = self
                 .meta(self.binding.children(
-                    &folder_id,
+                    folder_id,
                     &ChildrenOptions {
                         read: read_opts(),
                         max_items: Some(1000),
@@ -636,6 +663,11 @@ impl Vfs {
             }
             skip += n;
         }
+        Ok(objects)
+    }
+
+    /// Replaces a directory's listing with a sweep's result.
+    fn install_listing(&self, ino: Ino, objects: Vec<CmisObject>) -> Vec<DirEntry> {
         let keyed: Vec<(String, String)> = objects
             .iter()
             .map(|o| (o.name().to_string(), object_key(o)))
@@ -646,8 +678,16 @@ impl Vfs {
             entries: Default::default(),
             fresh_until: Some(Instant::now() + self.cfg.metadata_ttl),
             negative: Default::default(),
+            detached: t
+                .get(ino)
+                .and_then(|d| d.listing.as_ref())
+                .map(|l| l.detached.clone())
+                .unwrap_or_default(),
         };
         for (obj, name) in objects.into_iter().zip(file_names) {
+            if listing.detached.contains_key(&name) {
+                continue;
+            }
             let ino_c = self.upsert(&mut t, ino, name.clone(), obj);
             listing.entries.insert(name, ino_c);
         }
@@ -671,7 +711,7 @@ impl Vfs {
         if let Some(d) = t.get_mut(ino) {
             d.listing = Some(listing);
         }
-        Ok(out)
+        out
     }
 
     fn entries(&self, t: &InodeTable, l: &Listing) -> Vec<DirEntry> {
@@ -807,7 +847,7 @@ impl Vfs {
                 let tag = tag.clone().unwrap_or_default();
                 tokio::time::timeout(
                     self.cfg.request_timeout * 4,
-                    self.cache.copy_full(&*self.binding, oid, &tag, size, &path),
+                    self.cache.copy_full(&self.binding, oid, &tag, size, &path),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
@@ -930,11 +970,34 @@ impl Vfs {
     /// Whether the kernel may keep its page cache for this file (the
     /// content did not change since it was cached).
     pub fn keep_cache(&self, ino: Ino) -> bool {
-        let t = self.lock();
-        t.get(ino).is_some_and(|i| i.is_dirty())
+        let mut t = self.lock();
+        let Some(i) = t.get_mut(ino) else {
+            return false;
+        };
+        match (&i.state, &i.object) {
+            (FileState::Clean, Some(o)) => {
+                let tag = version_tag(o);
+                let keep = i.page_cache_tag.as_deref() == Some(tag.as_str());
+                i.page_cache_tag = Some(tag);
+                keep
+            }
+            // Our own bytes: every change went through the kernel. After
+            // the upload the tag is new, so the next open starts afresh.
+            (FileState::Dirty(_) | FileState::LocalOnly(_), _) => {
+                i.page_cache_tag = None;
+                true
+            }
+            _ => false,
+        }
     }
 
-    pub async fn read(&self, fh: Fh, ino: Ino, offset: u64, size: u32) -> VfsResult<Vec<u8>> {
+    pub async fn read(
+        self: &Arc<Self>,
+        fh: Fh,
+        ino: Ino,
+        offset: u64,
+        size: u32,
+    ) -> VfsResult<Vec<u8>> {
         enum Src {
             Local(PathBuf, u64),
             Remote(String, String, u64),
@@ -983,13 +1046,34 @@ impl Vfs {
                         None => MIN_WINDOW,
                     }
                 };
+                let want = content::Want {
+                    object_id: &id,
+                    token: &tag,
+                    size: len,
+                    offset,
+                    len: size as u64,
+                    readahead: window,
+                };
                 let path = tokio::time::timeout(
                     self.cfg.request_timeout,
-                    self.cache
-                        .ensure(&*self.binding, &id, &tag, len, offset, size as u64, window),
+                    self.cache.ensure(&self.binding, &want),
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
+                // Sequential: fetch the next window in the background so
+                // the download streams ahead of the reader.
+                let next = offset + size as u64;
+                if window >= 4 * MIN_WINDOW && next < len {
+                    let want = content::Want {
+                        object_id: &id,
+                        token: &tag,
+                        size: len,
+                        offset: next,
+                        len: window,
+                        readahead: window,
+                    };
+                    self.cache.prefetch(&self.binding, &want);
+                }
                 let n = (len - offset).min(size as u64) as usize;
                 ContentCache::read_at(&path, offset, n)
             }
@@ -1008,6 +1092,15 @@ impl Vfs {
             let _ =
                 tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
             waited += 1;
+        }
+        let clean = {
+            let t = self.lock();
+            matches!(t.get(ino).map(|i| &i.state), Some(FileState::Clean))
+        };
+        if clean {
+            // Uploaded by an fsync while still open (or written through a
+            // shared mapping): dirty again, from the uploaded content.
+            self.make_dirty(ino, true).await?;
         }
         let path = {
             let t = self.lock();
@@ -1107,6 +1200,15 @@ impl Vfs {
                 .as_ref()
                 .and_then(|l| l.entries.get(name).copied())
         };
+        // A document hidden by a backup rename: writing its name again is
+        // a save into it (keeps its object id and history).
+        let existing = existing.or_else(|| {
+            let mut t = self.lock();
+            let l = t.get_mut(parent)?.listing.as_mut()?;
+            let ino = l.detached.remove(name)?;
+            l.insert(name.to_string(), ino);
+            Some(ino)
+        });
         if let Some(ino) = existing {
             if flags.exclusive {
                 return Err(VfsError::Exists(name.to_string()));
@@ -1353,7 +1455,17 @@ impl Vfs {
         if let Some(i) = t.get_mut(ino) {
             i.parents.remove(&parent);
             if last_link {
-                self.discard_local(i);
+                if i.writers > 0 {
+                    // Still open: the data stays readable and writable
+                    // through the open handles, but is never uploaded.
+                    if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
+                        let _ = self.store.remove_record(d.journal_id);
+                        self.sub_dirty(i.size);
+                        i.state = FileState::LocalOnly(d.path);
+                    }
+                } else {
+                    self.discard_local(i);
+                }
                 i.unlinked = true;
                 i.object = None;
                 i.parents.clear();
@@ -1430,6 +1542,20 @@ impl Vfs {
             Err(VfsError::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
+        if dst.is_none()
+            && src.kind == FileKind::RegularFile
+            && parent == new_parent
+            && self.is_local_only(new_name)
+            && !self.is_local_only(name)
+        {
+            let remote = {
+                let t = self.lock();
+                t.get(src.ino).is_some_and(|i| i.object.is_some())
+            };
+            if remote {
+                return self.detach(src.ino, parent, name, new_name).await;
+            }
+        }
         if let Some(d) = dst {
             if noreplace {
                 return Err(VfsError::Exists(new_name.to_string()));
@@ -1473,6 +1599,53 @@ impl Vfs {
         }
         self.move_entry(src.ino, parent, name, new_parent, new_name, &new_cmis)
             .await
+    }
+
+    /// A remote document renamed to a local-only (backup) name: the local
+    /// inode keeps a copy under the new name and never uploads it; the
+    /// server's document stays as it is, hidden under its name until a new
+    /// file of that name saves into it.
+    async fn detach(&self, ino: Ino, parent: Ino, name: &str, new_name: &str) -> VfsResult<()> {
+        self.make_dirty(ino, true).await?;
+        let mut t = self.lock();
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let Some(s) = t.get_mut(ino) else {
+            return Err(VfsError::NotFound(name.to_string()));
+        };
+        let path = match std::mem::replace(&mut s.state, FileState::Clean) {
+            FileState::Dirty(d) => {
+                let _ = self.store.remove_record(d.journal_id);
+                self.sub_dirty(s.size);
+                d.path
+            }
+            FileState::LocalOnly(p) => p,
+            FileState::Clean => return Err(VfsError::Io("detach without content".into())),
+        };
+        s.state = FileState::LocalOnly(path);
+        let object = s.object.take();
+        let (key, perm, writable, parents) = (s.key.clone(), s.perm, s.writable, s.parents.clone());
+        s.name = new_name.to_string();
+        t.unkey(ino);
+        t.rekey(ino, format!("local:{local}"));
+        let mut ghost = inode::blank(FileKind::RegularFile, key, parent, name.to_string());
+        ghost.parents = parents;
+        ghost.perm = perm;
+        ghost.writable = writable;
+        if let Some(o) = object {
+            self.apply_object(&mut ghost, o);
+        }
+        let g = t.insert(ghost);
+        if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+            l.remove(name);
+            l.insert(new_name.to_string(), ino);
+            l.detached.insert(name.to_string(), g);
+        } else if let Some(p) = t.get_mut(parent) {
+            let mut l = Listing::partial();
+            l.insert(new_name.to_string(), ino);
+            l.detached.insert(name.to_string(), g);
+            p.listing = Some(l);
+        }
+        Ok(())
     }
 
     /// An ordinary move/rename (no target).
@@ -1864,7 +2037,13 @@ impl Vfs {
             )
         };
         match self
-            .meta(self.binding.add_object_to_folder(&oid, &folder, false))
+            .meta(self.binding.add_object_to_folder(
+                &oid,
+                &folder,
+                // Servers without version-specific filing file the whole
+                // series (OpenCMIS refuses allVersions=false).
+                !self.info.capabilities.version_specific_filing,
+            ))
             .await
         {
             Ok(()) => {}
@@ -1950,6 +2129,17 @@ impl Vfs {
     }
 
     pub async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>> {
+        if ino == ROOT_INO && name == PENDING_XATTR {
+            let mut out = String::new();
+            for p in self.pending() {
+                out.push_str(&format!("{}\t{}", p.bytes, p.name));
+                if let Some(e) = p.last_error {
+                    out.push_str(&format!("\t{e}"));
+                }
+                out.push('\n');
+            }
+            return Ok(out.into_bytes());
+        }
         let prop_id = match Self::xattr_prop(name) {
             Ok(p) => p,
             Err(_) => return Err(VfsError::NoAttr(name.to_string())),
@@ -1976,14 +2166,19 @@ impl Vfs {
         let Some(obj) = &i.object else {
             return Ok(Vec::new());
         };
-        Ok(Self::XATTRS
-            .iter()
-            .filter(|p| {
-                obj.properties
-                    .get(&format!("cmis:{p}"))
-                    .is_some_and(|v| !v.is_empty())
-            })
-            .map(|p| format!("user.cmis.{p}"))
+        let root = (ino == ROOT_INO).then(|| PENDING_XATTR.to_string());
+        Ok(root
+            .into_iter()
+            .chain(
+                Self::XATTRS
+                    .iter()
+                    .filter(|p| {
+                        obj.properties
+                            .get(&format!("cmis:{p}"))
+                            .is_some_and(|v| !v.is_empty())
+                    })
+                    .map(|p| format!("user.cmis.{p}")),
+            )
             .collect())
     }
 

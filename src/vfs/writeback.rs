@@ -329,12 +329,8 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
                 if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
                     // Our bytes are the server's now: keep them as clean
                     // cache (warm re-reads).
-                    vfs.cache.adopt(
-                        &up.object.id().to_string(),
-                        &version_tag(&up.object),
-                        &d.path,
-                        size,
-                    );
+                    vfs.cache
+                        .adopt(up.object.id(), &version_tag(&up.object), &d.path, size);
                 }
                 vfs.sub_dirty(size);
             } else if let FileState::Dirty(d) = &mut i.state {
@@ -343,6 +339,8 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             let tag = version_tag(&up.object);
             let was_key = i.key.clone();
             if still {
+                // The kernel's pages hold exactly what was uploaded.
+                i.page_cache_tag = Some(tag.clone());
                 vfs.apply_object(i, up.object.clone());
                 if let Some(m) = mtime {
                     i.mtime = m;
