@@ -211,10 +211,46 @@ impl DefaultRead for OpenOptions {
     }
 }
 
+/// Attributes as dav-server wants them, with the ETag: the repository's
+/// change token (it changes with every server-side change) plus size and
+/// mtime (which change first, while a write is still local).
 #[derive(Debug, Clone)]
-pub struct Meta(pub Attr);
+pub struct Meta(pub Attr, pub Option<String>);
+
+/// The change token of `ino`, if it has one.
+async fn change_token(backend: &dyn Backend, ino: Ino) -> Option<String> {
+    let v = backend.getxattr(ino, "user.cmis.changeToken").await.ok()?;
+    String::from_utf8(v).ok()
+}
+
+async fn meta(backend: &dyn Backend, a: Attr) -> Meta {
+    let token = change_token(backend, a.ino).await;
+    Meta(a, token)
+}
 
 impl DavMetaData for Meta {
+    fn etag(&self) -> Option<String> {
+        let t = self
+            .0
+            .mtime
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0);
+        // ETags go in quotes on the wire: keep the token's characters safe.
+        let token: String = self
+            .1
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "-_.:".contains(*c))
+            .collect();
+        Some(if token.is_empty() {
+            format!("{:x}-{t:x}", self.0.size)
+        } else {
+            format!("{token}-{:x}-{t:x}", self.0.size)
+        })
+    }
+
     fn len(&self) -> u64 {
         self.0.size
     }
@@ -354,7 +390,7 @@ impl DavFile for VfsFile {
         async move {
             self.push_pending().await?;
             let a = self.backend.getattr(self.ino).await.map_err(fs_err)?;
-            Ok(Box::new(Meta(a)) as Box<dyn DavMetaData>)
+            Ok(Box::new(meta(&*self.backend, a).await) as Box<dyn DavMetaData>)
         }
         .boxed()
     }
@@ -449,15 +485,16 @@ impl DavFileSystem for DavFs {
                 return Err(FsError::Forbidden);
             }
             let entries = self.backend.readdir(dir.ino).await.map_err(fs_err)?;
-            let items = entries
-                .into_iter()
-                .filter(|e| e.name != "." && e.name != "..")
-                .map(|e| {
-                    Ok(Box::new(Entry {
-                        name: e.name,
-                        meta: Meta(e.attr),
-                    }) as Box<dyn DavDirEntry>)
-                });
+            let mut items = Vec::with_capacity(entries.len());
+            for e in entries {
+                if e.name == "." || e.name == ".." {
+                    continue;
+                }
+                let meta = meta(&*self.backend, e.attr).await;
+                items.push(Ok(
+                    Box::new(Entry { name: e.name, meta }) as Box<dyn DavDirEntry>
+                ));
+            }
             Ok(futures_util::stream::iter(items).boxed() as FsStream<Box<dyn DavDirEntry>>)
         }
         .boxed()
@@ -466,7 +503,7 @@ impl DavFileSystem for DavFs {
     fn metadata<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, Box<dyn DavMetaData>> {
         async move {
             let a = self.resolve(path).await?;
-            Ok(Box::new(Meta(a)) as Box<dyn DavMetaData>)
+            Ok(Box::new(meta(&*self.backend, a).await) as Box<dyn DavMetaData>)
         }
         .boxed()
     }
