@@ -5,7 +5,8 @@
 #   ./test.sh
 #
 # Steps (docs/testing.md explains each and how to run one alone):
-#   setup             Debian packages, Rust components, the OpenCMIS war and
+#   setup             Debian packages (also the WebDAV clients, via
+#                     tests/setup-webdav-tools.sh), Rust components, the OpenCMIS war and
 #                     the TCK (mvn, into ~/.m2), cmislib (venv in .cache/venv)
 #   fmt               cargo fmt --check
 #   build             cargo build --all-targets (once; tests reuse it)
@@ -224,8 +225,18 @@ setup_python() {
     echo "$want" >"$stamp"
 }
 
+# litmus, davfs2, rclone, cadaver, chromium for the WebDAV tests.
+setup_webdav_tools() {
+    local sudo=()
+    if [[ $(id -u) != 0 ]] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo=(sudo)
+    fi
+    quietly "$LOGS/webdav-tools.log" "${sudo[@]}" tests/setup-webdav-tools.sh
+}
+
 step_setup() {
     setup_system
+    setup_webdav_tools
     setup_rust
     setup_java_artifacts
     setup_python

@@ -34,6 +34,74 @@ pub enum Command {
     /// Mount a repository as a directory (FUSE). Without --url: the
     /// embedded repository, data under --data.
     Mount(MountArgs),
+    /// Serve a repository over WebDAV (the same VFS as the mount). Without
+    /// --url: the embedded repository, data under --data.
+    Webdav(WebdavArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DavAuthArg {
+    /// No authentication (loopback addresses only).
+    None,
+    /// HTTP Basic against --webdav-users; one CMIS session for everyone.
+    Fixed,
+    /// HTTP Basic; each user's credentials open their own CMIS session.
+    Passthrough,
+}
+
+/// Authentication of the WebDAV endpoint (webdav, mount --webdav).
+#[derive(Debug, Args)]
+pub struct DavAuthArgs {
+    /// How WebDAV users authenticate (default: passthrough with --url,
+    /// else fixed with --webdav-users, else none).
+    #[arg(long, value_enum, env = "CMISFS_WEBDAV_AUTH")]
+    pub webdav_auth: Option<DavAuthArg>,
+    /// Users file for --webdav-auth fixed (the `cmisfs repo --users` format;
+    /// make lines with `cmisfs repo --hash-password`).
+    #[arg(long, env = "CMISFS_WEBDAV_USERS")]
+    pub webdav_users: Option<PathBuf>,
+    /// A WebDAV LOCK on a document checks it out in the repository (seen
+    /// by every CMIS user); UNLOCK cancels the checkout if nothing was
+    /// written (a write checks the new version in).
+    #[arg(long)]
+    pub webdav_lock_checkout: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WebdavArgs {
+    /// Address to listen on (a non-loopback address needs authentication).
+    #[arg(long, default_value = "127.0.0.1:8081", env = "CMISFS_WEBDAV_LISTEN")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub auth: DavAuthArgs,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Without --url: the embedded repository's data directory.
+    #[arg(long, env = "CMISFS_REPO_DATA")]
+    pub data: Option<PathBuf>,
+    /// Local cache and state (content, journal, WebDAV locks and
+    /// properties); default: ~/.cache/cmisfs/<repository+listen address>.
+    #[arg(long, env = "CMISFS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Bound of the content cache (e.g. 512M, 10G).
+    #[arg(long, default_value = "1G", value_parser = parse_size)]
+    pub cache_size: u64,
+    /// Upload a written file this long after its last close.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub write_back_delay: Duration,
+    /// How long listings and attributes are trusted.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub metadata_ttl: Duration,
+    /// Serve read-only.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Saves to versionable documents make major versions (default minor).
+    #[arg(long)]
+    pub major_versions: bool,
+    /// Name patterns kept only in the local cache, never uploaded (as for
+    /// mount; default: the desktop temp and lock files).
+    #[arg(long, value_delimiter = ',')]
+    pub local_only: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +145,11 @@ pub struct MountArgs {
     /// Return once the mount is ready and keep serving in the background.
     #[arg(long)]
     pub daemon: bool,
+    /// Also serve the same VFS over WebDAV on this address.
+    #[arg(long, env = "CMISFS_WEBDAV_LISTEN")]
+    pub webdav: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    pub webdav_auth: DavAuthArgs,
 }
 
 /// `512K`, `100M`, `10G`, `1T` or plain bytes (powers of 1024).

@@ -9,3 +9,4 @@ pub mod cmis;
 pub mod fuse;
 pub mod repo;
 pub mod vfs;
+pub mod webdav;

@@ -2,6 +2,7 @@
 //! Errors end here as one line on stderr (plus a hint) and exit code 1.
 
 mod cli;
+mod dav;
 mod mount;
 mod probe;
 mod serve;
@@ -30,6 +31,7 @@ fn main() {
             Command::Probe(args) => probe::run(&args).await,
             Command::Repo(args) => serve::run(&args).await,
             Command::Mount(args) => mount::run(args).await,
+            Command::Webdav(args) => dav::run(args).await,
         }
     });
     if let Err(err) = result {
@@ -58,7 +60,7 @@ fn init_logging(flag: Option<&str>, command: &Command) {
     // Servers log their work; one-shot commands only warnings.
     let default = match command {
         Command::Probe(_) => "warn",
-        Command::Repo(_) | Command::Mount(_) => "info",
+        Command::Repo(_) | Command::Mount(_) | Command::Webdav(_) => "info",
     };
     let filter = flag
         .map(EnvFilter::new)

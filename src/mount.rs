@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use crate::cli::MountArgs;
+use crate::cli::{ConnectArgs, MountArgs};
 use cmisfs::cmis::{self, Auth, BindingChoice, ConnectOptions, HttpOptions};
 use cmisfs::fuse::CmisFs;
-use cmisfs::repo::{self, RepoConfig};
+use cmisfs::repo::{self, RepoConfig, RunningRepo};
 use cmisfs::vfs::{Vfs, VfsConfig};
 
 const CHILD_ENV: &str = "CMISFS_DAEMON_CHILD";
@@ -147,6 +147,197 @@ async fn serve(
     cache_dir: PathBuf,
     child: bool,
 ) -> anyhow::Result<()> {
+    let opened = open_vfs(VfsSource {
+        connect: &args.connect,
+        data: args.data.clone(),
+        cache_dir: cache_dir.clone(),
+        cache_size: args.cache_size,
+        write_back_delay: args.write_back_delay,
+        metadata_ttl: args.metadata_ttl,
+        read_only: args.read_only || args.options.iter().any(|o| o == "ro"),
+        major_versions: args.major_versions,
+        local_only: args.local_only.clone(),
+    })
+    .await?;
+    let (vfs, embedded, options) = (opened.vfs, opened.embedded, opened.options);
+
+    let mut config = fuser::Config::default();
+    config.mount_options = vec![
+        fuser::MountOption::FSName("cmisfs".into()),
+        fuser::MountOption::Subtype("cmisfs".into()),
+        fuser::MountOption::DefaultPermissions,
+        fuser::MountOption::NoDev,
+        fuser::MountOption::NoSuid,
+    ];
+    for o in &args.options {
+        match o.as_str() {
+            "allow_other" => config.acl = fuser::SessionACL::All,
+            "allow_root" => config.acl = fuser::SessionACL::RootAndOwner,
+            "ro" => config.mount_options.push(fuser::MountOption::RO),
+            "" | "rw" | "default_permissions" => {}
+            other => config
+                .mount_options
+                .push(fuser::MountOption::CUSTOM(other.into())),
+        }
+    }
+    if vfs.config().read_only && !config.mount_options.contains(&fuser::MountOption::RO) {
+        config.mount_options.push(fuser::MountOption::RO);
+    }
+    config.n_threads = Some(2);
+    let fs = CmisFs::new(vfs.clone(), tokio::runtime::Handle::current());
+    let mp = mountpoint.clone();
+    let session = tokio::task::spawn_blocking(move || fuser::Session::new(fs, &mp, &config))
+        .await?
+        .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
+    let bg = session.spawn().context("cannot start the FUSE session")?;
+    // The same VFS over WebDAV (--webdav ADDR).
+    let dav = match args.webdav {
+        Some(listen) => {
+            let auth = crate::dav::auth_config(&args.webdav_auth, false)?;
+            if matches!(auth, cmisfs::webdav::AuthConfig::Passthrough) {
+                bail!("mount --webdav serves the mount's own VFS: use --webdav-auth fixed or none");
+            }
+            let b = crate::dav::backend(vfs.clone(), args.webdav_auth.webdav_lock_checkout);
+            let r = cmisfs::webdav::serve(
+                cmisfs::webdav::WebdavOptions {
+                    listen,
+                    auth,
+                    state_dir: Some(cache_dir.join("webdav")),
+                },
+                cmisfs::webdav::Backends::Shared(b),
+            )
+            .await?;
+            eprintln!("cmisfs: WebDAV endpoint on {}", r.url());
+            Some(r)
+        }
+        None => None,
+    };
+    tracing::info!("mounted {} on {}", options.url, mountpoint.display());
+    if child {
+        println!("ready");
+        let _ = std::io::stdout().flush();
+    } else {
+        eprintln!(
+            "cmisfs: mounted on {} (Ctrl-C to unmount)",
+            mountpoint.display()
+        );
+    }
+
+    // Wait for a signal or an external unmount.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let external = loop {
+        tokio::select! {
+            _ = int.recv() => break false,
+            _ = term.recv() => break false,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                if bg.guard.is_finished() {
+                    break true;
+                }
+            }
+        }
+    };
+    if external {
+        tracing::info!("unmounted from outside; uploading what is left");
+    } else {
+        tracing::info!("stopping: uploading what is left, then unmounting");
+    }
+    if let Some(d) = dav {
+        d.shutdown().await;
+    }
+    flush(&vfs, &mut int, &mut term).await;
+    if !external {
+        let mp = mountpoint.clone();
+        let r = tokio::task::spawn_blocking(move || bg.umount_and_join()).await;
+        if !matches!(r, Ok(Ok(()))) {
+            // Busy: detach it lazily so no dead mount is left behind.
+            let _ = std::process::Command::new("fusermount3")
+                .arg("-uz")
+                .arg(&mp)
+                .status();
+        }
+    } else {
+        let _ = tokio::task::spawn_blocking(move || bg.join()).await;
+    }
+    drop(vfs);
+    if let Some(r) = embedded {
+        r.shutdown().await;
+    }
+    tracing::info!("unmounted {}", mountpoint.display());
+    Ok(())
+}
+
+/// Uploads everything dirty; a second signal stops waiting (the journal
+/// keeps the rest for the next mount).
+pub async fn flush(
+    vfs: &Arc<Vfs>,
+    int: &mut tokio::signal::unix::Signal,
+    term: &mut tokio::signal::unix::Signal,
+) {
+    if vfs.pending().is_empty() {
+        let _ = vfs.shutdown(Some(Duration::from_secs(1))).await;
+        return;
+    }
+    tokio::select! {
+        left = vfs.shutdown(None) => {
+            if left.is_empty() {
+                tracing::info!("all changes uploaded");
+            }
+        }
+        _ = int.recv() => {
+            tracing::warn!("{} file(s) not uploaded yet; they are kept in the journal for the next mount", vfs.pending().len());
+        }
+        _ = term.recv() => {
+            tracing::warn!("{} file(s) not uploaded yet; they are kept in the journal for the next mount", vfs.pending().len());
+        }
+    }
+}
+
+/// What opening the VFS needs: shared by `mount` and `webdav`.
+pub struct VfsSource<'a> {
+    pub connect: &'a ConnectArgs,
+    pub data: Option<PathBuf>,
+    pub cache_dir: PathBuf,
+    pub cache_size: u64,
+    pub write_back_delay: Duration,
+    pub metadata_ttl: Duration,
+    pub read_only: bool,
+    pub major_versions: bool,
+    /// Name patterns kept local, never uploaded (None: the VFS's list).
+    pub local_only: Option<Vec<String>>,
+}
+
+pub struct OpenedVfs {
+    pub vfs: Arc<Vfs>,
+    /// The embedded repository, when no --url was given.
+    pub embedded: Option<RunningRepo>,
+    /// How the repository was reached (its URL, and our credentials).
+    pub options: ConnectOptions,
+}
+
+/// The VFS configuration of `src` for a cache directory and a user.
+pub fn vfs_config(src: &VfsSource<'_>, cache_dir: PathBuf, user: Option<String>) -> VfsConfig {
+    let mut cfg = VfsConfig::new(cache_dir);
+    cfg.cache_size = src.cache_size;
+    cfg.write_back_delay = src.write_back_delay;
+    cfg.metadata_ttl = src.metadata_ttl;
+    cfg.negative_ttl = src.metadata_ttl;
+    cfg.read_only = src.read_only;
+    cfg.major_versions = src.major_versions;
+    cfg.user = user;
+    // A caller waits at most this long for metadata (then EIO).
+    cfg.request_timeout = Duration::from_secs(src.connect.timeout.clamp(1, 30));
+    if let Some(list) = &src.local_only {
+        cfg.local_only = list.iter().filter(|p| !p.is_empty()).cloned().collect();
+    }
+    cfg
+}
+
+/// Connects to the repository (or starts the embedded one in this
+/// process) and opens the VFS over it.
+pub async fn open_vfs(src: VfsSource<'_>) -> anyhow::Result<OpenedVfs> {
+    let args = &src;
     // The repository: a server, or the embedded one in this process.
     let mut embedded = None;
     let (options, user) = match &args.connect.url {
@@ -185,127 +376,14 @@ async fn serve(
     let binding = cmis::connect(&options)
         .await
         .with_context(|| format!("cannot reach the repository at {}", options.url))?;
-    let mut cfg = VfsConfig::new(cache_dir.clone());
-    cfg.cache_size = args.cache_size;
-    cfg.write_back_delay = args.write_back_delay;
-    cfg.metadata_ttl = args.metadata_ttl;
-    cfg.negative_ttl = args.metadata_ttl;
-    cfg.read_only = args.read_only || args.options.iter().any(|o| o == "ro");
-    cfg.major_versions = args.major_versions;
-    cfg.user = user;
-    // A caller waits at most this long for metadata (then EIO).
-    cfg.request_timeout = Duration::from_secs(args.connect.timeout.clamp(1, 30));
-    if let Some(list) = &args.local_only {
-        cfg.local_only = list.iter().filter(|p| !p.is_empty()).cloned().collect();
-    }
+    let cfg = vfs_config(&src, src.cache_dir.clone(), user);
     let vfs = Vfs::new(binding, cfg)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the repository at {}: {e}", options.url))?;
 
-    let mut config = fuser::Config::default();
-    config.mount_options = vec![
-        fuser::MountOption::FSName("cmisfs".into()),
-        fuser::MountOption::Subtype("cmisfs".into()),
-        fuser::MountOption::DefaultPermissions,
-        fuser::MountOption::NoDev,
-        fuser::MountOption::NoSuid,
-    ];
-    for o in &args.options {
-        match o.as_str() {
-            "allow_other" => config.acl = fuser::SessionACL::All,
-            "allow_root" => config.acl = fuser::SessionACL::RootAndOwner,
-            "ro" => config.mount_options.push(fuser::MountOption::RO),
-            "" | "rw" | "default_permissions" => {}
-            other => config
-                .mount_options
-                .push(fuser::MountOption::CUSTOM(other.into())),
-        }
-    }
-    if vfs.config().read_only && !config.mount_options.contains(&fuser::MountOption::RO) {
-        config.mount_options.push(fuser::MountOption::RO);
-    }
-    config.n_threads = Some(2);
-    let fs = CmisFs::new(vfs.clone(), tokio::runtime::Handle::current());
-    let mp = mountpoint.clone();
-    let session = tokio::task::spawn_blocking(move || fuser::Session::new(fs, &mp, &config))
-        .await?
-        .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
-    let bg = session.spawn().context("cannot start the FUSE session")?;
-    tracing::info!("mounted {} on {}", options.url, mountpoint.display());
-    if child {
-        println!("ready");
-        let _ = std::io::stdout().flush();
-    } else {
-        eprintln!(
-            "cmisfs: mounted on {} (Ctrl-C to unmount)",
-            mountpoint.display()
-        );
-    }
-
-    // Wait for a signal or an external unmount.
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let external = loop {
-        tokio::select! {
-            _ = int.recv() => break false,
-            _ = term.recv() => break false,
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                if bg.guard.is_finished() {
-                    break true;
-                }
-            }
-        }
-    };
-    if external {
-        tracing::info!("unmounted from outside; uploading what is left");
-    } else {
-        tracing::info!("stopping: uploading what is left, then unmounting");
-    }
-    flush(&vfs, &mut int, &mut term).await;
-    if !external {
-        let mp = mountpoint.clone();
-        let r = tokio::task::spawn_blocking(move || bg.umount_and_join()).await;
-        if !matches!(r, Ok(Ok(()))) {
-            // Busy: detach it lazily so no dead mount is left behind.
-            let _ = std::process::Command::new("fusermount3")
-                .arg("-uz")
-                .arg(&mp)
-                .status();
-        }
-    } else {
-        let _ = tokio::task::spawn_blocking(move || bg.join()).await;
-    }
-    drop(vfs);
-    if let Some(r) = embedded {
-        r.shutdown().await;
-    }
-    tracing::info!("unmounted {}", mountpoint.display());
-    Ok(())
-}
-
-/// Uploads everything dirty; a second signal stops waiting (the journal
-/// keeps the rest for the next mount).
-async fn flush(
-    vfs: &Arc<Vfs>,
-    int: &mut tokio::signal::unix::Signal,
-    term: &mut tokio::signal::unix::Signal,
-) {
-    if vfs.pending().is_empty() {
-        let _ = vfs.shutdown(Some(Duration::from_secs(1))).await;
-        return;
-    }
-    tokio::select! {
-        left = vfs.shutdown(None) => {
-            if left.is_empty() {
-                tracing::info!("all changes uploaded");
-            }
-        }
-        _ = int.recv() => {
-            tracing::warn!("{} file(s) not uploaded yet; they are kept in the journal for the next mount", vfs.pending().len());
-        }
-        _ = term.recv() => {
-            tracing::warn!("{} file(s) not uploaded yet; they are kept in the journal for the next mount", vfs.pending().len());
-        }
-    }
+    Ok(OpenedVfs {
+        vfs,
+        embedded,
+        options,
+    })
 }

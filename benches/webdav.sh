@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# WebDAV endpoint benchmark (not a test): one run on loopback against
+# `cmisfs repo`, printing a table (markdown) of
+#   - GET and PUT of a SIZE MiB document through the endpoint vs curl of the
+#     CMIS content stream directly (targets: GET >= 0.9x, PUT >= 0.85x);
+#   - PROPFIND depth 1 on a folder of N documents;
+#   - the same read, write and listing through davfs2 and `rclone mount`
+#     (webdav backend) on our endpoint vs our own FUSE mount.
+# The endpoint and the FUSE mount are one process (`cmisfs mount --webdav`).
+#
+#   benches/webdav.sh [SIZE_MIB (512)] [N (10000)]
+#
+# Needs root (FUSE, davfs2), curl, davfs2, rclone (tests/setup-webdav-tools.sh).
+# Uses target/debug/cmisfs unless CMISFS_BIN is set; `cargo build` first.
+set -euo pipefail
+SIZE=${1:-512}
+N=${2:-10000}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${CMISFS_BIN:-$ROOT/target/debug/cmisfs}
+W=$(mktemp -d /tmp/cmisfs-webdav-bench.XXXXXX)
+PIDS=()
+MOUNTS=()
+cleanup() {
+    for m in "${MOUNTS[@]}"; do
+        umount "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true
+    done
+    for p in "${PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    sleep 1
+    for p in "${PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+wait_line() { # FILE PATTERN -> the rest of the first line matching
+    for _ in $(seq 600); do
+        if grep -q "$2" "$1" 2>/dev/null; then
+            grep -m1 "$2" "$1" | sed "s|.*$2||"
+            return
+        fi
+        sleep 0.1
+    done
+    echo "timed out waiting for '$2' in $1" >&2
+    cat "$1" >&2
+    exit 1
+}
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l; }
+ROWS=()
+row() { # NAME SECONDS BYTES BASELINE_SECONDS
+    local mibs ratio=""
+    mibs=$(echo "scale=1; $3 / 1048576 / $2" | bc -l)
+    if [[ -n ${4:-} ]]; then ratio=$(echo "scale=2; $4 / $2" | bc -l)x; fi
+    ROWS+=("| $1 | $(printf %.2f "$2") | $mibs | $ratio |")
+}
+lrow() { # NAME SECONDS BASELINE_SECONDS
+    local ratio=""
+    if [[ -n ${3:-} ]]; then ratio=$(echo "scale=2; $3 / $2" | bc -l)x; fi
+    ROWS+=("| $1 | $(printf %.2f "$2") | | $ratio |")
+}
+
+# --- the repository, and our mount + endpoint in one process
+"$BIN" repo --data "$W/repo" --listen 127.0.0.1:0 >"$W/repo.log" 2>&1 &
+PIDS+=($!)
+SERVICE=$(wait_line "$W/repo.log" "service URL: ")
+REPOID=$(wait_line "$W/repo.log" "repository id: ")
+RURL="$SERVICE/$REPOID/root"
+A=(-s -u admin:admin)
+echo admin >"$W/pw"
+mkdir -p "$W/mnt" "$W/davfs" "$W/rclone"
+"$BIN" mount "$W/mnt" --url "$SERVICE" --user admin --password-file "$W/pw" \
+    --cache-dir "$W/cache" --cache-size 4G --webdav 127.0.0.1:0 --webdav-auth none \
+    >"$W/mount.log" 2>&1 &
+PIDS+=($!)
+DAV=$(wait_line "$W/mount.log" "WebDAV endpoint on ")
+DAV=${DAV%/}
+MOUNTS+=("$W/mnt")
+
+echo "making a $SIZE MiB file and $N documents..." >&2
+head -c $((SIZE << 20)) /dev/urandom >"$W/big.bin"
+BYTES=$((SIZE << 20))
+create() { # NAME FILE [FOLDER URL]
+    curl -s -u admin:admin -o /dev/null -F cmisaction=createDocument \
+        -F "propertyId[0]=cmis:name" -F "propertyValue[0]=$1" \
+        -F "propertyId[1]=cmis:objectTypeId" -F "propertyValue[1]=cmis:document" \
+        -F "content=@$2" "${3:-$RURL}"
+}
+curl "${A[@]}" -o /dev/null -F cmisaction=createFolder -F "propertyId[0]=cmis:name" \
+    -F "propertyValue[0]=many" -F "propertyId[1]=cmis:objectTypeId" \
+    -F "propertyValue[1]=cmis:folder" "$RURL"
+echo x >"$W/tiny"
+export -f create
+export RURL W
+seq 1 "$N" | xargs -P 4 -I{} bash -c 'create "doc{}.txt" "$W/tiny" "$RURL/many"'
+
+# --- direct CMIS: PUT (createDocument) and GET (content stream)
+t0=$(now); create direct-put.bin "$W/big.bin"; t1=$(now)
+PUT_DIRECT=$(secs "$t0" "$t1")
+for n in a b c d; do create "read-$n.bin" "$W/big.bin"; done
+t0=$(now); curl "${A[@]}" -o /dev/null "$RURL/read-a.bin?cmisselector=content"; t1=$(now)
+GET_DIRECT=$(secs "$t0" "$t1")
+row "direct CMIS GET (curl)" "$GET_DIRECT" $BYTES
+row "direct CMIS PUT (curl createDocument)" "$PUT_DIRECT" $BYTES
+sleep 3 # metadata TTL: the listings below are cold
+
+# --- our endpoint
+t0=$(now); curl -s -o /dev/null "$DAV/read-b.bin"; t1=$(now)
+row "WebDAV GET (curl, cold)" "$(secs "$t0" "$t1")" $BYTES "$GET_DIRECT"
+t0=$(now); curl -s -o /dev/null -T "$W/big.bin" "$DAV/dav-put.bin"; t1=$(now)
+row "WebDAV PUT (curl, committed)" "$(secs "$t0" "$t1")" $BYTES "$PUT_DIRECT"
+t0=$(now); curl -s -o /dev/null -X PROPFIND -H "Depth: 1" "$DAV/many/"; t1=$(now)
+PROPFIND=$(secs "$t0" "$t1")
+lrow "WebDAV PROPFIND depth 1, $N documents" "$PROPFIND"
+
+# --- our FUSE mount (same process)
+sleep 3
+t0=$(now); cat "$W/mnt/read-a.bin" >/dev/null; t1=$(now)
+FUSE_GET=$(secs "$t0" "$t1")
+row "FUSE read (cold)" "$FUSE_GET" $BYTES "$GET_DIRECT"
+t0=$(now); dd if="$W/big.bin" of="$W/mnt/fuse-put.bin" bs=1M conv=fsync status=none; t1=$(now)
+FUSE_PUT=$(secs "$t0" "$t1")
+row "FUSE write + fsync" "$FUSE_PUT" $BYTES "$PUT_DIRECT"
+t0=$(now); ls -l "$W/mnt/many" >/dev/null; t1=$(now)
+FUSE_LS=$(secs "$t0" "$t1")
+lrow "FUSE ls -l, $N documents" "$FUSE_LS"
+
+# --- davfs2 on our endpoint
+printf 'use_locks 0\nask_auth 0\ndelay_upload 0\n' >"$W/davfs2.conf"
+mount -t davfs "$DAV/" "$W/davfs" -o "conf=$W/davfs2.conf" </dev/null
+MOUNTS+=("$W/davfs")
+sleep 3
+t0=$(now); cat "$W/davfs/read-c.bin" >/dev/null; t1=$(now)
+row "davfs2 read (cold)" "$(secs "$t0" "$t1")" $BYTES "$FUSE_GET"
+t0=$(now); cp "$W/big.bin" "$W/davfs/davfs-put.bin"; umount "$W/davfs"; t1=$(now)
+row "davfs2 write (cp + umount uploads)" "$(secs "$t0" "$t1")" $BYTES "$FUSE_PUT"
+mount -t davfs "$DAV/" "$W/davfs" -o "conf=$W/davfs2.conf" </dev/null
+sleep 3
+# davfs2 1.6.1 on this kind of machine fails readdir with EINVAL against any
+# server (rclone serve webdav too): the row says so instead of a time.
+t0=$(now)
+if ls -l "$W/davfs/many" >/dev/null 2>"$W/davfs-ls.err"; then
+    t1=$(now)
+    lrow "davfs2 ls -l, $N documents" "$(secs "$t0" "$t1")" "$FUSE_LS"
+else
+    ROWS+=("| davfs2 ls -l, $N documents | failed: $(head -c 80 "$W/davfs-ls.err") | | |")
+fi
+umount "$W/davfs"
+
+# --- rclone mount on our endpoint
+export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_DAV_TYPE=webdav RCLONE_CONFIG_DAV_URL="$DAV/" \
+    RCLONE_CONFIG_DAV_VENDOR=owncloud
+rclone mount dav: "$W/rclone" --vfs-cache-mode off >"$W/rclone.log" 2>&1 &
+PIDS+=($!)
+MOUNTS+=("$W/rclone")
+for _ in $(seq 100); do mountpoint -q "$W/rclone" && break; sleep 0.1; done
+t0=$(now); cat "$W/rclone/read-d.bin" >/dev/null; t1=$(now)
+row "rclone mount read (cold)" "$(secs "$t0" "$t1")" $BYTES "$FUSE_GET"
+t0=$(now); cp "$W/big.bin" "$W/rclone/rclone-put.bin"; t1=$(now)
+row "rclone mount write (streamed PUT)" "$(secs "$t0" "$t1")" $BYTES "$FUSE_PUT"
+t0=$(now); ls -l "$W/rclone/many" >/dev/null; t1=$(now)
+lrow "rclone mount ls -l, $N documents" "$(secs "$t0" "$t1")" "$FUSE_LS"
+
+echo
+echo "WebDAV benchmark: $SIZE MiB document, $N-document folder, loopback, $(nproc) cores"
+echo
+echo "| operation | seconds | MiB/s | vs baseline |"
+echo "|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "Baselines: endpoint GET/PUT vs direct CMIS; davfs2 and rclone mount vs our FUSE mount."

@@ -1,0 +1,277 @@
+//! `cmisfs webdav` on the embedded repository, driven by real clients:
+//! curl (PUT/GET/Range/conditionals, mtime properties, X-OC-Mtime, bad
+//! input), a headless browser (the HTML listing), rclone, davfs2 and
+//! cadaver. The tools come from tests/setup-webdav-tools.sh; a missing
+//! tool fails its test.
+
+mod common_webdav;
+
+use std::path::Path;
+use std::process::Command;
+
+use common_webdav::*;
+
+const PROPFIND_MTIME: &str = r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/></D:prop></D:propfind>"#;
+
+#[test]
+fn curl_put_get_range_conditionals_and_mtimes() {
+    require("curl");
+    let s = DavServer::embedded(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = bytes(3 << 20, 1);
+    let local = dir.path().join("in.bin");
+    std::fs::write(&local, &data).unwrap();
+
+    let r = curl(&["-X", "MKCOL", &s.at("docs/")]);
+    assert_eq!(r.status, 201);
+    let r = curl(&["-T", local.to_str().unwrap(), &s.at("docs/big.bin")]);
+    assert_eq!(r.status, 201, "{}", s.log());
+    let etag = r.header("etag").expect("PUT answers an ETag").to_string();
+    assert!(r.header("last-modified").is_some());
+
+    let r = curl(&[&s.at("docs/big.bin")]);
+    assert_eq!(r.status, 200);
+    assert!(r.body == data, "GET returns what PUT stored");
+    assert_eq!(r.header("etag"), Some(etag.as_str()));
+
+    let r = curl(&["-r", "1000-1999", &s.at("docs/big.bin")]);
+    assert_eq!(r.status, 206);
+    assert!(r.body == data[1000..2000]);
+    let r = curl(&["-r", "-100", &s.at("docs/big.bin")]);
+    assert_eq!(r.status, 206);
+    assert!(r.body == data[data.len() - 100..]);
+
+    let r = curl(&["-I", &s.at("docs/big.bin")]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("3145728"));
+    let inm = format!("If-None-Match: {etag}");
+    assert_eq!(curl(&["-H", &inm, &s.at("docs/big.bin")]).status, 304);
+    let im = "If-Match: \"not-the-etag\"";
+    assert_eq!(
+        curl(&[
+            "-T",
+            local.to_str().unwrap(),
+            "-H",
+            im,
+            &s.at("docs/big.bin")
+        ])
+        .status,
+        412
+    );
+
+    // Overwrite: 204, and the new content is served.
+    let small = dir.path().join("small.txt");
+    std::fs::write(&small, b"hello\n").unwrap();
+    let r = curl(&["-T", small.to_str().unwrap(), &s.at("docs/big.bin")]);
+    assert_eq!(r.status, 204);
+    assert_eq!(curl(&[&s.at("docs/big.bin")]).body, b"hello\n");
+
+    // X-OC-Mtime on PUT sets the modification time.
+    let r = curl(&[
+        "-T",
+        small.to_str().unwrap(),
+        "-H",
+        "X-OC-Mtime: 1600000000",
+        &s.at("docs/mtime.txt"),
+    ]);
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("x-oc-mtime"), Some("accepted"));
+    let r = curl(&[
+        "-X",
+        "PROPFIND",
+        "-H",
+        "Depth: 0",
+        "--data",
+        PROPFIND_MTIME,
+        &s.at("docs/mtime.txt"),
+    ]);
+    assert_eq!(r.status, 207);
+    assert!(
+        r.text().contains("Sun, 13 Sep 2020 12:26:40 GMT"),
+        "{}",
+        r.text()
+    );
+
+    // PROPPATCH of DAV:getlastmodified sets it too.
+    let patch = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getlastmodified>Mon, 01 Jan 2024 10:00:00 GMT</D:getlastmodified></D:prop></D:set></D:propertyupdate>"#;
+    let r = curl(&["-X", "PROPPATCH", "--data", patch, &s.at("docs/mtime.txt")]);
+    assert_eq!(r.status, 207);
+    assert!(r.text().contains("200 OK"), "{}", r.text());
+    let r = curl(&[
+        "-X",
+        "PROPFIND",
+        "-H",
+        "Depth: 0",
+        "--data",
+        PROPFIND_MTIME,
+        &s.at("docs/mtime.txt"),
+    ]);
+    assert!(
+        r.text().contains("Mon, 01 Jan 2024 10:00:00 GMT"),
+        "{}",
+        r.text()
+    );
+
+    // COPY with X-OC-Mtime; MOVE keeps the content.
+    let dest = format!("Destination: {}", s.at("docs/copy.txt"));
+    let r = curl(&[
+        "-X",
+        "COPY",
+        "-H",
+        &dest,
+        "-H",
+        "X-OC-Mtime: 1500000000",
+        &s.at("docs/mtime.txt"),
+    ]);
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("x-oc-mtime"), Some("accepted"));
+    let dest = format!("Destination: {}", s.at("moved.txt"));
+    assert_eq!(
+        curl(&["-X", "MOVE", "-H", &dest, &s.at("docs/copy.txt")]).status,
+        201
+    );
+    assert_eq!(curl(&[&s.at("moved.txt")]).body, b"hello\n");
+    assert_eq!(curl(&[&s.at("docs/copy.txt")]).status, 404);
+
+    // Dead properties survive a restart (state store), OPTIONS says DAV.
+    let pp = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="http://example.com/ns"><D:set><D:prop><Z:colour>blue</Z:colour></D:prop></D:set></D:propertyupdate>"#;
+    assert_eq!(
+        curl(&["-X", "PROPPATCH", "--data", pp, &s.at("moved.txt")]).status,
+        207
+    );
+    let r = curl(&["-X", "OPTIONS", &s.at("")]);
+    assert_eq!(r.header("ms-author-via"), Some("DAV"));
+    assert!(r.header("dav").is_some_and(|d| d.contains('2')));
+}
+
+#[test]
+fn bad_input_gets_a_4xx_and_a_log_line() {
+    require("curl");
+    let s = DavServer::embedded(&[]);
+    let at = |p: &str| format!("{}{}", s.url.trim_end_matches('/'), p);
+    for (path, why) in [
+        ("/a/../../etc/passwd", "dot-dot"),
+        ("/a/%2e%2e/%2e%2e/etc/passwd", "encoded dot-dot"),
+        ("/a%5c..%5c..%5cetc", "encoded backslash"),
+        ("/bad%ff%fe", "invalid UTF-8"),
+        ("/nul%00x", "NUL"),
+    ] {
+        let r = curl(&["--path-as-is", &at(path)]);
+        assert_eq!(r.status, 400, "{why}: {path}");
+    }
+    // Entity expansion, deep nesting, oversized and malformed XML.
+    let bomb = r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><D:propfind xmlns:D="DAV:"><D:prop><D:x>&b;</D:x></D:prop></D:propfind>"#;
+    let r = curl(&["-X", "PROPFIND", "--data", bomb, &at("/")]);
+    assert_eq!(r.status, 400);
+    let deep = "<a>".repeat(10_000) + &"</a>".repeat(10_000);
+    let r = curl(&["-X", "PROPFIND", "--data-binary", &deep, &at("/")]);
+    assert_eq!(r.status, 400);
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.xml");
+    std::fs::write(
+        &huge,
+        format!(
+            "<D:propfind xmlns:D=\"DAV:\"><D:prop>{}</D:prop></D:propfind>",
+            "<D:x/>".repeat(400_000)
+        ),
+    )
+    .unwrap();
+    let arg = format!("@{}", huge.display());
+    let r = curl(&["-X", "PROPFIND", "--data-binary", &arg, &at("/")]);
+    assert_eq!(r.status, 413);
+    let r = curl(&["-X", "PROPPATCH", "--data", "<not xml", &at("/")]);
+    assert_eq!(r.status, 400);
+    // Depth infinity is refused.
+    let r = curl(&["-X", "PROPFIND", "-H", "Depth: infinity", &at("/")]);
+    assert_eq!(r.status, 403);
+    assert!(r.text().contains("propfind-finite-depth"));
+    // A Destination on another host.
+    std::fs::write(dir.path().join("f"), b"x").unwrap();
+    let f = dir.path().join("f");
+    assert_eq!(curl(&["-T", f.to_str().unwrap(), &at("/f")]).status, 201);
+    let r = curl(&[
+        "-X",
+        "COPY",
+        "-H",
+        "Destination: http://elsewhere.example/f2",
+        &at("/f"),
+    ]);
+    assert_eq!(r.status, 502);
+    let r = curl(&[
+        "-X",
+        "MOVE",
+        "-H",
+        &format!("Destination: {}", at("/x/%2e%2e/%2e%2e/f2")),
+        &at("/f"),
+    ]);
+    assert_eq!(r.status, 400);
+    // Still serving, and every refusal was logged.
+    assert_eq!(curl(&[&at("/f")]).body, b"x");
+    let log = s.log();
+    for why in [
+        "path traversal",
+        "not UTF-8",
+        "DOCTYPE",
+        "nested too deep",
+        "too large",
+        "Depth: infinity",
+        "Destination not on this server",
+    ] {
+        assert!(log.contains(why), "no log line for {why}:\n{log}");
+    }
+    assert!(!log.contains("panicked"));
+}
+
+#[test]
+fn a_browser_sees_an_html_listing() {
+    require("chromium");
+    let s = DavServer::embedded(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("report.txt");
+    std::fs::write(&f, b"some text").unwrap();
+    assert_eq!(curl(&["-X", "MKCOL", &s.at("Folder%20One/")]).status, 201);
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &s.at("Folder%20One/report.txt")]).status,
+        201
+    );
+    let r = curl(&["-H", "Accept: text/html", &s.at("Folder%20One/")]);
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-type")
+        .unwrap_or("")
+        .starts_with("text/html"));
+    assert!(r.text().contains("report.txt"), "{}", r.text());
+
+    let shot = dir.path().join("listing.png");
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("profile").display()
+            ))
+            .args(extra)
+            .arg(s.at("Folder%20One/"))
+            .output()
+            .expect("chromium")
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("report.txt"), "rendered DOM: {dom}");
+    assert!(dom.contains("<table"), "rendered DOM: {dom}");
+    chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=800,600",
+    ]);
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"));
+    // Keep the screenshot where a human can look at it.
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webdav-listing.png");
+    let _ = std::fs::write(keep, &png);
+}
