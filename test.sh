@@ -5,8 +5,8 @@
 #   ./test.sh
 #
 # Steps (docs/testing.md explains each and how to run one alone):
-#   setup             Debian packages (also the WebDAV clients, via
-#                     tests/setup-webdav-tools.sh), Rust components, the OpenCMIS war and
+#   setup             Debian packages (also the WebDAV clients and FUSE tools, via
+#                     tests/setup-{webdav,fuse}-tools.sh), Rust components, the OpenCMIS war and
 #                     the TCK (mvn, into ~/.m2), cmislib (venv in .cache/venv)
 #   fmt               cargo fmt --check
 #   build             cargo build --all-targets (once; tests reuse it)
@@ -234,10 +234,16 @@ setup_webdav_tools() {
     quietly "$LOGS/webdav-tools.log" "${sudo[@]}" tests/setup-webdav-tools.sh
 }
 
+# fuse3, pjdfstest, fsx (cargo install), the tests user: the FUSE tests.
+setup_fuse_tools() {
+    quietly "$LOGS/fuse-tools.log" tests/setup-fuse-tools.sh
+}
+
 step_setup() {
     setup_system
     setup_webdav_tools
     setup_rust
+    setup_fuse_tools
     setup_java_artifacts
     setup_python
     say "java: $(java -version 2>&1 | head -n 1); mvn: $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g'); $(cargo --version)"
