@@ -273,7 +273,8 @@ start_opencmis() {
     say "OpenCMIS InMemory at $CMISFS_OPENCMIS_URL"
 }
 
-step_cargo_test() { cargo test --locked; }
+# --no-fail-fast: one failing test binary must not hide the others.
+step_cargo_test() { cargo test --locked --no-fail-fast; }
 
 # ---------------------------------------------------------------- cmislib, TCK
 

@@ -1557,6 +1557,7 @@ impl Vfs {
                         .remove_object_from_folder(oid, Some(&parent_id))
                 })
                 .await?;
+                self.refresh_after_own_change(ino, oid).await;
             } else {
                 match self.meta(|| self.binding.delete(oid, true)).await {
                     Ok(()) | Err(VfsError::NotFound(_)) => {}
@@ -1940,6 +1941,26 @@ impl Vfs {
         }
     }
 
+    /// After a change of ours to an object's filing (add/remove object to
+    /// folder), re-reads it: the server may have moved its change token,
+    /// and a pending upload must not take our own change for someone
+    /// else's (a false conflict copy).
+    async fn refresh_after_own_change(&self, ino: Ino, oid: &str) {
+        let Ok(obj) = self.meta(|| self.binding.object(oid, &READ_OPTS)).await else {
+            return;
+        };
+        {
+            let mut t = self.lock();
+            let Some(i) = t.get_mut(ino) else { return };
+            if i.object_id() != Some(oid) {
+                return;
+            }
+            Self::rebase(i, &obj);
+            self.apply_object(i, obj);
+        }
+        self.rejournal(ino);
+    }
+
     /// Rewrites the journal record of a dirty inode from its state.
     fn rejournal(&self, ino: Ino) {
         let rec = {
@@ -2184,6 +2205,7 @@ impl Vfs {
             }
             Err(e) => return Err(e),
         }
+        self.refresh_after_own_change(ino, &oid).await;
         let mut t = self.lock();
         if let Some(i) = t.get_mut(ino) {
             i.parents.insert(new_parent);
