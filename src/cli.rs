@@ -76,46 +76,21 @@ pub struct WebdavArgs {
     pub auth: DavAuthArgs,
     #[command(flatten)]
     pub connect: ConnectArgs,
-    /// Without --url: the embedded repository's data directory.
-    #[arg(long, env = "CMISFS_REPO_DATA")]
-    pub data: Option<PathBuf>,
-    /// Local cache and state (content, journal, WebDAV locks and
-    /// properties); default: ~/.cache/cmisfs/<repository+listen address>.
-    #[arg(long, env = "CMISFS_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Bound of the content cache (e.g. 512M, 10G).
-    #[arg(long, default_value = "1G", value_parser = parse_size)]
-    pub cache_size: u64,
-    /// Upload a written file this long after its last close.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub write_back_delay: Duration,
-    /// How long listings and attributes are trusted.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub metadata_ttl: Duration,
-    /// Serve read-only.
-    #[arg(long)]
-    pub read_only: bool,
-    /// Saves to versionable documents make major versions (default minor).
-    #[arg(long)]
-    pub major_versions: bool,
-    /// Name patterns kept only in the local cache, never uploaded (as for
-    /// mount; default: the desktop temp and lock files).
-    #[arg(long, value_delimiter = ',')]
-    pub local_only: Option<Vec<String>>,
+    #[command(flatten)]
+    pub vfs: VfsArgs,
 }
 
+/// The VFS options `mount` and `webdav` share: where data and cache live
+/// and how writes reach the repository.
 #[derive(Debug, Args)]
-pub struct MountArgs {
-    /// Where to mount (an existing, empty directory).
-    pub mountpoint: PathBuf,
-    #[command(flatten)]
-    pub connect: ConnectArgs,
+pub struct VfsArgs {
     /// Without --url: the embedded repository's data directory (default:
     /// the user's data dir, e.g. ~/.local/share/cmisfs/repo).
     #[arg(long, env = "CMISFS_REPO_DATA")]
     pub data: Option<PathBuf>,
-    /// Local cache: content, files waiting for upload, the journal
-    /// (default: ~/.cache/cmisfs/<repository+mountpoint>).
+    /// Local cache: content, files waiting for upload, the journal, WebDAV
+    /// locks and properties (default: under ~/.cache/cmisfs/, one per
+    /// repository and mountpoint or listen address).
     #[arg(long, env = "CMISFS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Bound of the content cache (e.g. 512M, 10G).
@@ -127,21 +102,31 @@ pub struct MountArgs {
     /// How long listings and attributes are trusted.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub metadata_ttl: Duration,
-    /// Mount read-only.
+    /// Read-only: nothing is written to the repository.
     #[arg(long)]
     pub read_only: bool,
     /// Saves to versionable documents make major versions (default minor).
     #[arg(long)]
     pub major_versions: bool,
-    /// Mount options: allow_other, allow_root, ro, ... (comma-separated).
-    #[arg(short = 'o', value_delimiter = ',')]
-    pub options: Vec<String>,
     /// File name patterns (`*`, `?`) kept local only, never uploaded,
     /// comma-separated; replaces the default list of desktop temp and lock
     /// files (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~`).
     /// An empty value uploads everything.
     #[arg(long, value_delimiter = ',')]
     pub local_only: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub struct MountArgs {
+    /// Where to mount (an existing, empty directory).
+    pub mountpoint: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub vfs: VfsArgs,
+    /// Mount options: allow_other, allow_root, ro, ... (comma-separated).
+    #[arg(short = 'o', value_delimiter = ',')]
+    pub options: Vec<String>,
     /// Return once the mount is ready and keep serving in the background.
     #[arg(long)]
     pub daemon: bool,

@@ -117,20 +117,21 @@ impl UserBackends for PerUserVfs {
 
 pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
     let cache_dir = args
+        .vfs
         .cache_dir
         .clone()
         .unwrap_or_else(|| default_cache_dir(&args));
     let auth = auth_config(&args.auth, args.connect.url.is_some())?;
     let src = VfsSource {
         connect: &args.connect,
-        data: args.data.clone(),
+        data: args.vfs.data.clone(),
         cache_dir: cache_dir.clone(),
-        cache_size: args.cache_size,
-        write_back_delay: args.write_back_delay,
-        metadata_ttl: args.metadata_ttl,
-        read_only: args.read_only,
-        major_versions: args.major_versions,
-        local_only: args.local_only.clone(),
+        cache_size: args.vfs.cache_size,
+        write_back_delay: args.vfs.write_back_delay,
+        metadata_ttl: args.vfs.metadata_ttl,
+        read_only: args.vfs.read_only,
+        major_versions: args.vfs.major_versions,
+        local_only: args.vfs.local_only.clone(),
     };
     let mut per_user = None;
     let (backends, embedded, shared) = if matches!(auth, AuthConfig::Passthrough) {

@@ -43,7 +43,11 @@ fn default_cache_dir(args: &MountArgs, mountpoint: &Path) -> PathBuf {
         Some(u) => format!("{u}|{}", args.connect.repository.as_deref().unwrap_or("")),
         None => format!(
             "embedded|{}",
-            args.data.clone().unwrap_or_else(default_data_dir).display()
+            args.vfs
+                .data
+                .clone()
+                .unwrap_or_else(default_data_dir)
+                .display()
         ),
     };
     let d = ring::digest::digest(
@@ -70,6 +74,7 @@ pub async fn run(args: MountArgs) -> anyhow::Result<()> {
         bail!("mount point {} is not a directory", mountpoint.display());
     }
     let cache_dir = args
+        .vfs
         .cache_dir
         .clone()
         .unwrap_or_else(|| default_cache_dir(&args, &mountpoint));
@@ -149,14 +154,14 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let opened = open_vfs(VfsSource {
         connect: &args.connect,
-        data: args.data.clone(),
+        data: args.vfs.data.clone(),
         cache_dir: cache_dir.clone(),
-        cache_size: args.cache_size,
-        write_back_delay: args.write_back_delay,
-        metadata_ttl: args.metadata_ttl,
-        read_only: args.read_only || args.options.iter().any(|o| o == "ro"),
-        major_versions: args.major_versions,
-        local_only: args.local_only.clone(),
+        cache_size: args.vfs.cache_size,
+        write_back_delay: args.vfs.write_back_delay,
+        metadata_ttl: args.vfs.metadata_ttl,
+        read_only: args.vfs.read_only || args.options.iter().any(|o| o == "ro"),
+        major_versions: args.vfs.major_versions,
+        local_only: args.vfs.local_only.clone(),
     })
     .await?;
     let (vfs, embedded, options) = (opened.vfs, opened.embedded, opened.options);
