@@ -26,7 +26,7 @@ use std::time::{Instant, SystemTime};
 use crate::cmis::CmisObject;
 
 use super::dir::Listing;
-use super::types::{Attr, FileKind, Ino, ROOT_INO};
+use super::types::{Attr, FileKind, Ino, VfsError, ROOT_INO};
 
 /// Local content not yet on the server.
 #[derive(Debug, Clone)]
@@ -87,6 +87,9 @@ pub struct Inode {
     pub last_error: Option<String>,
     /// Failed uploads so far (backoff).
     pub attempts: u32,
+    /// The last upload was refused for good (permission, constraint...):
+    /// shutdown does not wait for it; close and fsync report it.
+    pub refused: Option<VfsError>,
     /// An atime the user set (else atime = mtime).
     pub atime: Option<SystemTime>,
     /// Folders the server files this document in, when asked (lookups
@@ -270,6 +273,7 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         user_mode: None,
         last_error: None,
         attempts: 0,
+        refused: None,
         page_cache_tag: None,
         atime: None,
         server_links: 0,

@@ -175,6 +175,9 @@ pub struct Vfs {
     dirty_bytes: AtomicU64,
     /// Journal records of an earlier run, uploaded in the background.
     orphans: Mutex<Vec<(JournalRecord, Instant, u32)>>,
+    /// The last failure of such a record, and whether it was a refusal
+    /// for good (by record id).
+    orphan_errors: Mutex<HashMap<u64, (String, bool)>>,
     /// Inodes / records being uploaded now.
     uploading: Mutex<HashSet<Ino>>,
     stopping: AtomicBool,
@@ -262,6 +265,14 @@ fn transient(e: &CmisError) -> bool {
     }
 }
 
+/// A definite no from the repository (permission, constraint, name...):
+/// retrying will not help until something changes there. Server errors
+/// (runtime, 5xx: often overload or a restart) are not counted: those
+/// uploads are waited for.
+fn refused_for_good(e: &CmisError) -> bool {
+    !e.is_transient() && !transient(e)
+}
+
 fn io_err(what: &str, e: std::io::Error) -> VfsError {
     if e.raw_os_error() == Some(28) {
         VfsError::NoSpace(format!("{what}: {e}"))
@@ -335,6 +346,7 @@ impl Vfs {
             progress: tokio::sync::Notify::new(),
             dirty_bytes: AtomicU64::new(0),
             orphans: Mutex::new(Vec::new()),
+            orphan_errors: Mutex::new(HashMap::new()),
             uploading: Mutex::new(HashSet::new()),
             stopping: AtomicBool::new(false),
         });
@@ -955,6 +967,9 @@ impl Vfs {
             }
             return Err(VfsError::AccessDenied(name));
         }
+        if !self.upload_allowed(ino).await {
+            return Err(VfsError::AccessDenied(name));
+        }
         let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
         let path = self.dirty_dir.join(format!("{id}"));
         match (&object_id, keep) {
@@ -1016,6 +1031,33 @@ impl Vfs {
         });
         self.dirty_bytes.fetch_add(i.size, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether the allowable actions of an existing document permit the
+    /// upload that `writeback` would do: setContentStream for a
+    /// non-versionable type, checkOut for a versionable one (unless we hold
+    /// its checkout already). Unknown actions or type: allowed.
+    async fn upload_allowed(&self, ino: Ino) -> bool {
+        let obj = {
+            let t = self.lock();
+            match t.get(ino).and_then(|i| i.object.clone()) {
+                Some(o) => o,
+                None => return true,
+            }
+        };
+        let versionable = match obj.object_type_id() {
+            Some(t) => self.type_def(t).await.ok().and_then(|d| d.versionable),
+            None => None,
+        };
+        match versionable {
+            Some(true) => {
+                let ours = obj.is_version_series_checked_out() == Some(true)
+                    && obj.version_series_checked_out_by() == self.cfg.user.as_deref();
+                ours || obj.allows(Action::CheckOut) != Some(false)
+            }
+            Some(false) => obj.allows(Action::SetContentStream) != Some(false),
+            None => true,
+        }
     }
 
     pub async fn open(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
@@ -1252,8 +1294,23 @@ impl Vfs {
         Ok(data.len() as u32)
     }
 
-    pub async fn flush(&self, _fh: Fh, _ino: Ino) -> VfsResult<()> {
-        Ok(())
+    /// close(): a writer learns here that the repository refused the last
+    /// upload of this file for good (the data stays in the journal).
+    pub async fn flush(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
+        let write = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&fh)
+            .is_some_and(|h| h.write);
+        if !write {
+            return Ok(());
+        }
+        let t = self.lock();
+        match t.get(ino).and_then(|i| i.refused.clone()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Uploads now and waits: the server's answer is the result.
@@ -1343,6 +1400,15 @@ impl Vfs {
         }
         let parent_id = {
             let t = self.lock();
+            // The repository says we may not create documents here:
+            // refuse now rather than journal an upload it will refuse.
+            if t.get(parent)
+                .and_then(|p| p.object.as_ref())
+                .and_then(|o| o.allows(Action::CreateDocument))
+                == Some(false)
+            {
+                return Err(VfsError::AccessDenied(name.to_string()));
+            }
             Self::folder_id(&t, parent)?
         };
         let local_only = self.is_local_only(name);
@@ -1443,6 +1509,13 @@ impl Vfs {
                 .is_some_and(|l| l.entries.contains_key(name))
             {
                 return Err(VfsError::Exists(name.to_string()));
+            }
+            if p.object
+                .as_ref()
+                .and_then(|o| o.allows(Action::CreateFolder))
+                == Some(false)
+            {
+                return Err(VfsError::AccessDenied(name.to_string()));
             }
             Self::folder_id(&t, parent)?
         };
@@ -2435,39 +2508,68 @@ impl Vfs {
 
     /// What is still to upload.
     pub fn pending(&self) -> Vec<PendingUpload> {
+        self.pending_refused().into_iter().map(|(p, _)| p).collect()
+    }
+
+    /// What is still to upload, each with whether the repository refused
+    /// its last upload for good (and no upload of it is under way).
+    fn pending_refused(&self) -> Vec<(PendingUpload, bool)> {
         let mut out = Vec::new();
-        let inos: Vec<(Ino, u64, Option<String>)> = {
+        let busy = self
+            .uploading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let inos: Vec<(Ino, u64, Option<String>, bool)> = {
             let t = self.lock();
             t.iter()
                 .filter(|i| i.is_dirty() && !i.unlinked)
-                .map(|i| (i.ino, i.size, i.last_error.clone()))
+                .map(|i| {
+                    let refused = i.refused.is_some() && !busy.contains(&i.ino);
+                    (i.ino, i.size, i.last_error.clone(), refused)
+                })
                 .collect()
         };
-        for (ino, bytes, last_error) in inos {
-            out.push(PendingUpload {
-                name: self.display_path(ino),
-                bytes,
-                last_error,
-            });
+        for (ino, bytes, last_error, refused) in inos {
+            out.push((
+                PendingUpload {
+                    name: self.display_path(ino),
+                    bytes,
+                    last_error,
+                },
+                refused,
+            ));
         }
+        let errors = self
+            .orphan_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         for (r, _, _) in self
             .orphans
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            out.push(PendingUpload {
-                name: r.name.clone(),
-                bytes: std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0),
-                last_error: None,
-            });
+            let err = errors.get(&r.id);
+            out.push((
+                PendingUpload {
+                    name: r.name.clone(),
+                    bytes: std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0),
+                    last_error: err.map(|(e, _)| e.clone()),
+                },
+                err.is_some_and(|(_, permanent)| *permanent),
+            ));
         }
         out
     }
 
     /// Uploads everything now and waits (with a progress line every few
     /// seconds), up to `max_wait`; what is left stays in the journal for the
-    /// next mount. Returns what is left.
+    /// next mount. Returns what is left. While the server is unreachable it
+    /// keeps waiting (never drops data); files the repository refused for
+    /// good (permission, constraint...) are not waited for: once only they
+    /// are left, each gets a warning and shutdown returns.
     pub async fn shutdown(&self, max_wait: Option<Duration>) -> Vec<PendingUpload> {
         let start = Instant::now();
         let mut last_report = Instant::now() - Duration::from_secs(10);
@@ -2483,11 +2585,20 @@ impl Vfs {
                 }
             }
             self.wake.notify_one();
-            let left = self.pending();
-            if left.is_empty() {
+            let detailed = self.pending_refused();
+            if detailed.iter().all(|(_, refused)| *refused) {
+                for (p, _) in &detailed {
+                    tracing::warn!(
+                        "not uploaded: {}: the repository refused it ({}); it stays in the journal in {} and is retried at the next mount",
+                        p.name,
+                        p.last_error.as_deref().unwrap_or("refused"),
+                        self.cfg.cache_dir.display()
+                    );
+                }
                 self.stopping.store(true, Ordering::Relaxed);
-                return left;
+                return detailed.into_iter().map(|(p, _)| p).collect();
             }
+            let left: Vec<PendingUpload> = detailed.into_iter().map(|(p, _)| p).collect();
             if max_wait.is_some_and(|m| start.elapsed() >= m) {
                 self.stopping.store(true, Ordering::Relaxed);
                 return left;

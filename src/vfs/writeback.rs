@@ -16,7 +16,10 @@
 //!   created beside it as `names::conflict_name(...)`, with a warning.
 //!
 //! A failed upload is retried with exponential backoff (up to 5 minutes
-//! apart) and never dropped. Writes during an upload bump the file's
+//! apart) and never dropped. One the repository refuses for good
+//! (`refused_for_good`: permission, constraint, name...) is marked
+//! `refused`: close and fsync report it, and shutdown does not wait for it
+//! (it stays in the journal for the next mount). Writes during an upload bump the file's
 //! generation, so the file stays dirty and is uploaded again.
 //! Records left by an earlier run (crash, kill -9) are uploaded the same
 //! way in the background; the mount does not wait for them.
@@ -309,6 +312,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             let atime = i.atime;
             i.attempts = 0;
             i.last_error = None;
+            i.refused = None;
             if up.conflict_copy.is_some() {
                 // Show the server's copy again.
                 if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
@@ -380,10 +384,15 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             Ok(())
         }
         Err(e) => {
+            let permanent = super::refused_for_good(&e);
+            let verr = VfsError::from(e.clone());
             let mut t = vfs.lock();
             if let Some(i) = t.get_mut(ino) {
                 i.attempts += 1;
                 i.last_error = Some(e.to_string());
+                // Kept (and retried with backoff): the refusal may be
+                // lifted (rights granted); shutdown does not wait for it.
+                i.refused = permanent.then(|| verr.clone());
                 if let FileState::Dirty(d) = &mut i.state {
                     if d.upload_at.is_some() {
                         d.upload_at = Some(Instant::now() + backoff(i.attempts));
@@ -394,7 +403,8 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
                     i.attempts
                 );
             }
-            let e = VfsError::from(e);
+            drop(t);
+            let e = verr;
             if let VfsError::InvalidName(m) = &e {
                 tracing::warn!("the server refuses the name of {name}: {m}");
             }
@@ -470,7 +480,11 @@ pub fn spawn_worker(vfs: Arc<Vfs>) {
                 _ = notified => {}
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
-            if vfs.stopping.load(std::sync::atomic::Ordering::Relaxed) && vfs.pending().is_empty() {
+            // After shutdown, files the repository refuses wait for the
+            // next mount (still in the journal).
+            if vfs.stopping.load(std::sync::atomic::Ordering::Relaxed)
+                && vfs.pending_refused().iter().all(|(_, refused)| *refused)
+            {
                 return;
             }
         }
@@ -478,6 +492,10 @@ pub fn spawn_worker(vfs: Arc<Vfs>) {
 }
 
 fn forget_orphan(vfs: &Vfs, id: u64) {
+    vfs.orphan_errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&id);
     vfs.orphans
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -551,6 +569,10 @@ async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
                 "journal: upload of '{}' failed (attempt {n}), will retry: {e}",
                 rec.name
             );
+            {
+                let mut r = vfs.orphan_errors.lock().unwrap_or_else(|p| p.into_inner());
+                r.insert(rec.id, (e.to_string(), super::refused_for_good(&e)));
+            }
             let mut o = vfs.orphans.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(e) = o.iter_mut().find(|(r, _, _)| r.id == rec.id) {
                 e.1 = Instant::now() + backoff(n);

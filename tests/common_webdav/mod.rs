@@ -104,7 +104,7 @@ pub fn assert_litmus_all_passed(out: &str) {
 
 /// `cmisfs webdav` (or another cmisfs command that serves WebDAV) running
 /// as a child process, on a free loopback port, with its files in a
-/// temporary directory. Dropping it sends SIGTERM (then SIGKILL after 30 s).
+/// temporary directory. Dropping it sends SIGTERM (then SIGKILL after 25 s).
 pub struct DavServer {
     child: std::process::Child,
     pub url: String,
@@ -187,26 +187,17 @@ impl DavServer {
         format!("{}/{}", self.url.trim_end_matches('/'), path)
     }
 
-    /// SIGTERM, then wait (uploads finish); a second SIGTERM after 15 s
-    /// (stop waiting for uploads: the journal keeps them), SIGKILL after 25.
+    /// SIGTERM, then wait (uploads finish; files the repository refuses
+    /// stay in the journal and do not hold it up), SIGKILL after 25 s.
     pub fn stop(&mut self) {
-        let term = |pid: u32| {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-        };
-        term(self.child.id());
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let start = std::time::Instant::now();
-        let mut second = false;
         while start.elapsed() < std::time::Duration::from_secs(25) {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
-            }
-            if !second && start.elapsed() > std::time::Duration::from_secs(15) {
-                eprintln!("cmisfs still uploading after 15 s; second SIGTERM");
-                term(self.child.id());
-                second = true;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
