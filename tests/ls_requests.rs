@@ -3,13 +3,14 @@
 //! listing sweep fills every entry's attributes and readdirplus hands them
 //! to the kernel. A counting wrapper around the binding counts requests.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cmisfs::cmis::{self, *};
-use cmisfs::repo::{self, RepoConfig};
+use cmisfs::cmis::*;
 use cmisfs::vfs::{Vfs, VfsConfig};
 
 struct Counting {
@@ -173,27 +174,12 @@ impl Binding for Counting {
 async fn ls_l_of_a_large_folder_costs_a_page_per_1000() {
     const N: usize = 2500;
     let data = tempfile::tempdir().unwrap();
-    let repo = repo::start(RepoConfig {
-        data_dir: data.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        users_file: None,
-    })
-    .await
-    .unwrap();
-    let inner = cmis::connect(&ConnectOptions {
-        url: repo.service_url(),
-        binding: BindingChoice::Browser,
-        repository: None,
-        http: HttpOptions {
-            auth: Auth::Basic {
-                user: "admin".into(),
-                password: "admin".into(),
-            },
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(60),
-            ..Default::default()
-        },
-    })
+    let repo = common::start_repo(data.path()).await;
+    let inner = common::admin_binding(
+        &repo.service_url(),
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+    )
     .await
     .unwrap();
     let info = inner.repository_info().await.unwrap();

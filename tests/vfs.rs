@@ -3,12 +3,12 @@
 //! unlink and link (nlink), mtime persistence across remounts, conflict
 //! copies, journal replay after a simulated crash, local-only temp files.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use cmisfs::cmis::{
-    self, Auth, Binding, BindingChoice, ConnectOptions, ContentUpload, HttpOptions, ReadOptions,
-};
+use cmisfs::cmis::{Binding, ContentUpload, ReadOptions};
 use cmisfs::repo::{self, RepoConfig, RunningRepo};
 use cmisfs::vfs::{FileKind, OpenFlags, SetAttr, Vfs, VfsConfig, VfsError, ROOT_INO};
 
@@ -21,27 +21,12 @@ struct Env {
 
 async fn env() -> Env {
     let data = tempfile::tempdir().unwrap();
-    let repo = repo::start(RepoConfig {
-        data_dir: data.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        users_file: None,
-    })
-    .await
-    .unwrap();
-    let binding = cmis::connect(&ConnectOptions {
-        url: repo.service_url(),
-        binding: BindingChoice::Browser,
-        repository: None,
-        http: HttpOptions {
-            auth: Auth::Basic {
-                user: "admin".into(),
-                password: "admin".into(),
-            },
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(30),
-            ..Default::default()
-        },
-    })
+    let repo = common::start_repo(data.path()).await;
+    let binding = common::admin_binding(
+        &repo.service_url(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    )
     .await
     .unwrap();
     Env {
@@ -486,28 +471,13 @@ async fn an_unlinked_open_file_stays_usable_and_is_not_uploaded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_lost_then_back() {
     let data = tempfile::tempdir().unwrap();
-    let repo = repo::start(RepoConfig {
-        data_dir: data.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        users_file: None,
-    })
-    .await
-    .unwrap();
+    let repo = common::start_repo(data.path()).await;
     let addr = repo.addr;
-    let binding = cmis::connect(&ConnectOptions {
-        url: repo.service_url(),
-        binding: BindingChoice::Browser,
-        repository: None,
-        http: HttpOptions {
-            auth: Auth::Basic {
-                user: "admin".into(),
-                password: "admin".into(),
-            },
-            connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(5),
-            ..Default::default()
-        },
-    })
+    let binding = common::admin_binding(
+        &repo.service_url(),
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+    )
     .await
     .unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -762,20 +732,11 @@ async fn files_survive_a_flaky_server() {
     .unwrap();
     let mut binding = None;
     for _ in 0..20 {
-        if let Ok(b) = cmis::connect(&ConnectOptions {
-            url: repo.service_url(),
-            binding: BindingChoice::Browser,
-            repository: None,
-            http: HttpOptions {
-                auth: Auth::Basic {
-                    user: "admin".into(),
-                    password: "admin".into(),
-                },
-                connect_timeout: Duration::from_secs(5),
-                timeout: Duration::from_secs(30),
-                ..Default::default()
-            },
-        })
+        if let Ok(b) = common::admin_binding(
+            &repo.service_url(),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+        )
         .await
         {
             binding = Some(b);

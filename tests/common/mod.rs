@@ -225,6 +225,46 @@ pub fn expect_err<T: std::fmt::Debug>(
     }
 }
 
+/// An embedded repository of the test's own on `dir` (127.0.0.1:0, no users
+/// file: the one user admin/admin).
+pub async fn start_repo(dir: &std::path::Path) -> cmisfs::repo::RunningRepo {
+    cmisfs::repo::start(cmisfs::repo::RepoConfig {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().expect("loopback address"),
+        users_file: None,
+    })
+    .await
+    .expect("starting the embedded repository")
+}
+
+/// How to reach the repository at `url` as admin/admin over the Browser
+/// binding.
+pub fn admin_options(url: &str, connect_timeout: Duration, timeout: Duration) -> ConnectOptions {
+    ConnectOptions {
+        url: url.to_string(),
+        binding: BindingChoice::Browser,
+        repository: None,
+        http: HttpOptions {
+            auth: Auth::Basic {
+                user: "admin".into(),
+                password: "admin".into(),
+            },
+            connect_timeout,
+            timeout,
+            ..HttpOptions::default()
+        },
+    }
+}
+
+/// A Browser binding to the repository at `url` as admin/admin.
+pub async fn admin_binding(
+    url: &str,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<Arc<dyn Binding>, CmisError> {
+    cmis::connect(&admin_options(url, connect_timeout, timeout)).await
+}
+
 /// The embedded repository (`cmisfs repo`), one per test binary: started
 /// once on its own thread and runtime (each `#[tokio::test]` has a runtime
 /// of its own that ends with the test), on 127.0.0.1:0 with a fresh data
@@ -243,13 +283,7 @@ pub async fn embedded() -> Target {
                     .expect("runtime for the embedded repository");
                 rt.block_on(async move {
                     let dir = tempfile::tempdir().expect("temporary data directory");
-                    let running = cmisfs::repo::start(cmisfs::repo::RepoConfig {
-                        data_dir: dir.path().to_path_buf(),
-                        listen: "127.0.0.1:0".parse().expect("loopback address"),
-                        users_file: None,
-                    })
-                    .await
-                    .expect("starting the embedded repository");
+                    let running = start_repo(dir.path()).await;
                     let _ = tx.send(running.service_url());
                     // Serve until the test binary exits.
                     std::future::pending::<()>().await;
@@ -259,19 +293,7 @@ pub async fn embedded() -> Target {
             rx.recv().expect("the embedded repository did not start")
         })
         .clone();
-    let options = ConnectOptions {
-        url,
-        binding: BindingChoice::Browser,
-        repository: None,
-        http: HttpOptions {
-            auth: Auth::Basic {
-                user: "admin".into(),
-                password: "admin".into(),
-            },
-            timeout: Duration::from_secs(120),
-            ..HttpOptions::default()
-        },
-    };
+    let options = admin_options(&url, Duration::from_secs(10), Duration::from_secs(120));
     let binding = cmis::connect(&options)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to the embedded repository: {e}"));
