@@ -2332,31 +2332,24 @@ impl Vfs {
     }
 
     fn format_value(v: &PropertyValue) -> String {
+        fn join<T: ToString>(values: &[T]) -> String {
+            values
+                .iter()
+                .map(T::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        }
         match v {
             PropertyValue::String(x)
             | PropertyValue::Id(x)
             | PropertyValue::Uri(x)
             | PropertyValue::Html(x) => x.join(","),
-            PropertyValue::Integer(x) => x
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            PropertyValue::Decimal(x) => x
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            PropertyValue::Boolean(x) => x
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            PropertyValue::DateTime(x) => x
-                .iter()
-                .map(|n| n.to_rfc3339())
-                .collect::<Vec<_>>()
-                .join(","),
+            PropertyValue::Integer(x) => join(x),
+            PropertyValue::Decimal(x) => join(x),
+            PropertyValue::Boolean(x) => join(x),
+            PropertyValue::DateTime(x) => {
+                join(&x.iter().map(|d| d.to_rfc3339()).collect::<Vec<_>>())
+            }
         }
     }
 
