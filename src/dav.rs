@@ -18,7 +18,14 @@ use cmisfs::webdav::vfs_backend::CheckoutLocks;
 use cmisfs::webdav::{self, AuthConfig, Backend, Backends, OpenError, UserBackends, WebdavOptions};
 
 /// The authentication mode the flags ask for.
-pub fn auth_config(a: &DavAuthArgs, have_url: bool) -> anyhow::Result<AuthConfig> {
+/// The WebDAV authentication the flags ask for, refused at once (before
+/// any repository is started or mounted) when it would leave an address
+/// reachable from other machines open to anyone.
+pub fn auth_config(
+    a: &DavAuthArgs,
+    have_url: bool,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<AuthConfig> {
     let mode = a.webdav_auth.unwrap_or(if have_url {
         DavAuthArg::Passthrough
     } else if a.webdav_users.is_some() {
@@ -26,6 +33,9 @@ pub fn auth_config(a: &DavAuthArgs, have_url: bool) -> anyhow::Result<AuthConfig
     } else {
         DavAuthArg::None
     });
+    if matches!(mode, DavAuthArg::None) && !listen.ip().is_loopback() {
+        return Err(cmisfs::webdav::http::WebdavError::NoAuthOnPublicAddress(listen).into());
+    }
     Ok(match mode {
         DavAuthArg::None => AuthConfig::None,
         DavAuthArg::Passthrough => AuthConfig::Passthrough,
@@ -121,7 +131,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         .cache_dir
         .clone()
         .unwrap_or_else(|| default_cache_dir(&args));
-    let auth = auth_config(&args.auth, args.connect.url.is_some())?;
+    let auth = auth_config(&args.auth, args.connect.url.is_some(), args.listen)?;
     let src = VfsSource {
         connect: &args.connect,
         data: args.vfs.data.clone(),

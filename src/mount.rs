@@ -73,6 +73,12 @@ pub async fn run(args: MountArgs) -> anyhow::Result<()> {
     if !mountpoint.is_dir() {
         bail!("mount point {} is not a directory", mountpoint.display());
     }
+    if let Some(listen) = args.webdav {
+        let auth = crate::dav::auth_config(&args.webdav_auth, false, listen)?;
+        if matches!(auth, cmisfs::webdav::AuthConfig::Passthrough) {
+            bail!("mount --webdav serves the mount's own VFS: use --webdav-auth fixed or none");
+        }
+    }
     let cache_dir = args
         .vfs
         .cache_dir
@@ -198,10 +204,8 @@ async fn serve(
     // The same VFS over WebDAV (--webdav ADDR).
     let dav = match args.webdav {
         Some(listen) => {
-            let auth = crate::dav::auth_config(&args.webdav_auth, false)?;
-            if matches!(auth, cmisfs::webdav::AuthConfig::Passthrough) {
-                bail!("mount --webdav serves the mount's own VFS: use --webdav-auth fixed or none");
-            }
+            // Checked in run() already, before mounting.
+            let auth = crate::dav::auth_config(&args.webdav_auth, false, listen)?;
             let b = crate::dav::backend(vfs.clone(), args.webdav_auth.webdav_lock_checkout);
             let r = cmisfs::webdav::serve(
                 cmisfs::webdav::WebdavOptions {

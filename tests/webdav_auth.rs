@@ -183,4 +183,7 @@ fn fixed_users_file_and_public_address_refusal() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("without authentication"), "{err}");
+    // Refused before anything started: no repository data, no cache.
+    assert!(!dir.path().join("data").exists(), "{err}");
+    assert!(!dir.path().join("cache").exists(), "{err}");
 }
