@@ -260,3 +260,60 @@ fn secrets_stay_out_of_debug_output() {
     );
     assert!(!bearer.contains("t0ken"), "{bearer}");
 }
+
+/// A CMIS Browser binding endpoint that fails every request with the
+/// binding's own error JSON (HTTP 503, exception "runtime"): auto-detection
+/// reports that failure instead of "does not speak CMIS", and `connect`
+/// tries again a few times before giving up.
+#[tokio::test]
+async fn a_failing_cmis_server_is_retried_and_not_taken_for_a_non_cmis_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/browser", listener.local_addr().expect("addr"));
+    let server = std::thread::spawn(move || {
+        let mut requests = 0;
+        listener.set_nonblocking(true).expect("nonblocking");
+        // connect's retries take about 4 s; count what arrives in 8.
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            stream.set_nonblocking(false).expect("blocking");
+            let mut reader = BufReader::new(stream);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            requests += 1;
+            let body = r#"{"exception":"runtime","message":"busy, try later"}"#;
+            let _ = reader.into_inner().write_all(
+                format!(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+        requests
+    });
+    let auto = ConnectOptions {
+        url: url.clone(),
+        binding: BindingChoice::Auto,
+        repository: None,
+        http: HttpOptions::default(),
+    };
+    let err = cmis::discover(&auto).await.expect_err("always fails");
+    assert!(matches!(err, CmisError::Runtime(_)), "{err:?}");
+    let err = match cmis::connect(&auto).await {
+        Ok(_) => panic!("connect cannot succeed"),
+        Err(e) => e,
+    };
+    assert!(matches!(err, CmisError::Runtime(_)), "{err:?}");
+    // 1 discover + 5 connect attempts.
+    let seen = server.join().expect("server thread");
+    assert!(seen >= 6, "connect retried: {seen} requests");
+}

@@ -234,12 +234,17 @@ pub async fn discover(options: &ConnectOptions) -> Result<Discovery> {
                     kind: BindingKind::Browser,
                     repositories,
                 }),
-                // A definite transport failure says nothing new on a retry.
+                // A transport failure, or a CMIS exception (the endpoint
+                // speaks the Browser binding but failed this time): trying
+                // AtomPub on the same URL would only hide it.
                 Err(
                     e @ (CmisError::Connect { .. }
                     | CmisError::Tls { .. }
                     | CmisError::Timeout { .. }
-                    | CmisError::Unauthorized { .. }),
+                    | CmisError::Unauthorized { .. }
+                    | CmisError::Transport { .. }
+                    | CmisError::Runtime(_)
+                    | CmisError::Storage(_)),
                 ) => Err(e),
                 Err(browser_err) => {
                     match atompub::AtomPubBinding::discover(&client, &options.url).await {
@@ -263,6 +268,27 @@ pub async fn discover(options: &ConnectOptions) -> Result<Discovery> {
 
 /// Connects to one repository and returns its binding.
 pub async fn connect(options: &ConnectOptions) -> Result<Arc<dyn Binding>> {
+    // A server that fails now and then (overloaded, restarting) should not
+    // fail a mount at start: server-side failures are tried again a few
+    // times; definite answers (wrong URL, password, repository) are not.
+    let mut delay = std::time::Duration::from_millis(250);
+    for _ in 0..4 {
+        match connect_once(options).await {
+            Err(e)
+                if e.is_transient()
+                    || matches!(e, CmisError::Runtime(_) | CmisError::Storage(_)) =>
+            {
+                tracing::warn!("connecting to {} failed ({e}); trying again", options.url);
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    connect_once(options).await
+}
+
+async fn connect_once(options: &ConnectOptions) -> Result<Arc<dyn Binding>> {
     let discovery = discover(options).await?;
     let repo = select_repository(&discovery.repositories, options.repository.as_deref())?;
     let client = http::HttpClient::new(&options.http)?;
