@@ -1,0 +1,256 @@
+//! The data path: reading and writing file content through open handles.
+//!
+//! Reads of clean documents go through the content cache (ranged
+//! downloads with a read-ahead window that grows while access is
+//! sequential); reads and writes of dirty or local-only files go to their
+//! cache file. Writes mark the file dirty; `fsync` uploads and waits;
+//! the last `release` of a writer schedules the upload after
+//! `write_back_delay`.
+
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::content::{self, ContentCache};
+use super::inode::FileState;
+use super::types::*;
+use super::{io_err, version_tag, writeback, Vfs};
+
+/// An open file.
+#[derive(Debug, Clone)]
+pub(super) struct Handle {
+    #[allow(dead_code)] // kept for debugging and the WebDAV adapter
+    pub ino: Ino,
+    pub write: bool,
+    pub next_off: u64,
+    pub window: u64,
+}
+
+pub(super) const MIN_WINDOW: u64 = 1 << 20;
+const MAX_WINDOW: u64 = 32 << 20;
+
+impl Vfs {
+    /// Whether the kernel may keep its page cache for this file (the
+    /// content did not change since it was cached).
+    pub fn keep_cache(&self, ino: Ino) -> bool {
+        let mut t = self.lock();
+        let Some(i) = t.get_mut(ino) else {
+            return false;
+        };
+        match (&i.state, &i.object) {
+            (FileState::Clean, Some(o)) => {
+                let tag = version_tag(o);
+                let keep = i.page_cache_tag.as_deref() == Some(tag.as_str());
+                i.page_cache_tag = Some(tag);
+                keep
+            }
+            // Our own bytes: every change went through the kernel. After
+            // the upload the tag is new, so the next open starts afresh.
+            (FileState::Dirty(_) | FileState::LocalOnly(_), _) => {
+                i.page_cache_tag = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub async fn read(
+        self: &Arc<Self>,
+        fh: Fh,
+        ino: Ino,
+        offset: u64,
+        size: u32,
+    ) -> VfsResult<Vec<u8>> {
+        enum Src {
+            Local(PathBuf, u64),
+            Remote(String, String, u64),
+        }
+        let src = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if i.kind == FileKind::Directory {
+                return Err(VfsError::IsDir(i.name.clone()));
+            }
+            match &i.state {
+                FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
+                FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
+                FileState::Clean => match &i.object {
+                    Some(o) => Src::Remote(o.id().to_string(), version_tag(o), i.size),
+                    None => Src::Local(PathBuf::new(), 0),
+                },
+            }
+        };
+        match src {
+            Src::Local(path, len) => {
+                if offset >= len {
+                    return Ok(Vec::new());
+                }
+                let n = (len - offset).min(size as u64) as usize;
+                ContentCache::read_at(&path, offset, n)
+            }
+            Src::Remote(id, tag, len) => {
+                if offset >= len {
+                    return Ok(Vec::new());
+                }
+                let window = {
+                    let mut h = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+                    match h.get_mut(&fh) {
+                        Some(h) => {
+                            if offset == h.next_off && offset > 0 {
+                                h.window = (h.window * 2).min(MAX_WINDOW);
+                            } else if offset != h.next_off {
+                                h.window = MIN_WINDOW;
+                            }
+                            h.next_off = offset + size as u64;
+                            h.window
+                        }
+                        None => MIN_WINDOW,
+                    }
+                };
+                let want = content::Want {
+                    object_id: &id,
+                    token: &tag,
+                    size: len,
+                    offset,
+                    len: size as u64,
+                    readahead: window,
+                };
+                let path = tokio::time::timeout(
+                    self.cfg.request_timeout,
+                    self.cache.ensure(&self.binding, &want),
+                )
+                .await
+                .map_err(|_| VfsError::Io("download timed out".into()))??;
+                // Sequential: fetch the next window in the background so
+                // the download streams ahead of the reader.
+                let next = offset + size as u64;
+                if window >= 4 * MIN_WINDOW && next < len {
+                    let want = content::Want {
+                        object_id: &id,
+                        token: &tag,
+                        size: len,
+                        offset: next,
+                        len: window,
+                        readahead: window,
+                    };
+                    self.cache.prefetch(&self.binding, &want);
+                }
+                let n = (len - offset).min(size as u64) as usize;
+                ContentCache::read_at(&path, offset, n)
+            }
+        }
+    }
+
+    pub async fn write(&self, fh: Fh, ino: Ino, offset: u64, data: &[u8]) -> VfsResult<u32> {
+        let _ = fh;
+        // Back-pressure: wait while uploads are behind.
+        let mut waited = 0;
+        while self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes
+            && !self.stopping.load(Ordering::Relaxed)
+            && waited < 600
+        {
+            self.wake.notify_one();
+            let _ =
+                tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
+            waited += 1;
+        }
+        let clean = {
+            let t = self.lock();
+            matches!(t.get(ino).map(|i| &i.state), Some(FileState::Clean))
+        };
+        if clean {
+            // Uploaded by an fsync while still open (or written through a
+            // shared mapping): dirty again, from the uploaded content.
+            self.make_dirty(ino, true).await?;
+        }
+        let path = {
+            let t = self.lock();
+            match t.get(ino).map(|i| &i.state) {
+                Some(FileState::Dirty(d)) => d.path.clone(),
+                Some(FileState::LocalOnly(p)) => p.clone(),
+                Some(FileState::Clean) => {
+                    return Err(VfsError::Io(
+                        "write to a file not opened for writing".into(),
+                    ))
+                }
+                None => return Err(VfsError::NotFound(format!("inode {ino}"))),
+            }
+        };
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_err("cannot open the cache file", e))?;
+        f.write_all_at(data, offset)
+            .map_err(|e| io_err("cannot write the cache file", e))?;
+        let mut t = self.lock();
+        if let Some(i) = t.get_mut(ino) {
+            let end = offset + data.len() as u64;
+            if end > i.size {
+                self.dirty_bytes.fetch_add(end - i.size, Ordering::Relaxed);
+                i.size = end;
+            }
+            i.touch_mtime();
+            i.user_mtime = None;
+            if let FileState::Dirty(d) = &mut i.state {
+                d.generation += 1;
+            }
+        }
+        Ok(data.len() as u32)
+    }
+
+    /// close(): a writer learns here that the repository refused the last
+    /// upload of this file for good (the data stays in the journal).
+    pub async fn flush(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
+        let write = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&fh)
+            .is_some_and(|h| h.write);
+        if !write {
+            return Ok(());
+        }
+        let t = self.lock();
+        match t.get(ino).and_then(|i| i.refused.clone()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Uploads now and waits: the server's answer is the result.
+    pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
+        let dirty = {
+            let t = self.lock();
+            t.get(ino).is_some_and(|i| i.is_dirty() && !i.unlinked)
+        };
+        if !dirty {
+            return Ok(());
+        }
+        writeback::upload_inode(self, ino).await
+    }
+
+    pub async fn release(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
+        let h = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&fh);
+        if h.is_some_and(|h| h.write) {
+            let mut t = self.lock();
+            if let Some(i) = t.get_mut(ino) {
+                i.writers = i.writers.saturating_sub(1);
+                if i.writers == 0 {
+                    if let FileState::Dirty(d) = &mut i.state {
+                        d.upload_at = Some(Instant::now() + self.cfg.write_back_delay);
+                    }
+                }
+            }
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
