@@ -92,10 +92,13 @@ fn name(n: &OsStr) -> Result<String, Errno> {
         .map_err(|_| Errno::EINVAL)
 }
 
+/// The largest read-ahead and read request we ask the kernel for.
+pub const READ_AHEAD: u32 = 1 << 20;
+
 impl Filesystem for CmisFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
         let _ = config.add_capabilities(fuser::InitFlags::FUSE_DO_READDIRPLUS);
-        let _ = config.set_max_readahead(1 << 20);
+        let _ = config.set_max_readahead(READ_AHEAD);
         let _ = config.set_max_write(1 << 20);
         Ok(())
     }

@@ -100,7 +100,7 @@ async fn create_write_read_and_upload() {
     let ino = write_file(&vfs, ROOT_INO, "hello.txt", b"hello world").await;
     // Readable at once from the local copy.
     let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
-    assert_eq!(vfs.read(fh, ino, 6, 100).await.unwrap(), b"world");
+    assert_eq!(vfs.read(fh, ino, 6, 100).await.unwrap(), &b"world"[..]);
     vfs.release(fh, ino).await.unwrap();
     wait_uploaded(&vfs).await;
     assert_eq!(
@@ -126,7 +126,7 @@ async fn create_write_read_and_upload() {
     let v2 = e.vfs_in(cache2.path()).await;
     let a = v2.lookup(ROOT_INO, "hello.txt").await.unwrap();
     let fh = v2.open(a.ino, OpenFlags::default()).await.unwrap();
-    assert_eq!(v2.read(fh, a.ino, 6, 5).await.unwrap(), b"world");
+    assert_eq!(v2.read(fh, a.ino, 6, 5).await.unwrap(), &b"world"[..]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,7 +437,7 @@ async fn vim_style_backup_rename_save_keeps_identity() {
         .unwrap();
     assert!(vfs.lookup(ROOT_INO, "notes.md").await.is_err());
     let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
-    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"first");
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), &b"first"[..]);
     vfs.release(fh, f).await.unwrap();
     let n = write_file(&vfs, ROOT_INO, "notes.md", b"second").await;
     vfs.unlink(ROOT_INO, "notes.md~").await.unwrap();
@@ -461,7 +461,7 @@ async fn an_unlinked_open_file_stays_usable_and_is_not_uploaded() {
     vfs.write(fh, a.ino, 0, b"abc").await.unwrap();
     vfs.unlink(ROOT_INO, "scratch").await.unwrap();
     vfs.write(fh, a.ino, 3, b"def").await.unwrap();
-    assert_eq!(vfs.read(fh, a.ino, 0, 10).await.unwrap(), b"abcdef");
+    assert_eq!(vfs.read(fh, a.ino, 0, 10).await.unwrap(), &b"abcdef"[..]);
     vfs.release(fh, a.ino).await.unwrap();
     wait_uploaded(&vfs).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -497,7 +497,7 @@ async fn server_lost_then_back() {
     let a = vfs.getattr(f).await.unwrap();
     assert_eq!(a.size, 12);
     let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
-    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"cached bytes");
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), &b"cached bytes"[..]);
     vfs.release(fh, f).await.unwrap();
     assert!(vfs.readdir(ROOT_INO).await.is_ok());
     // Writes land in the journal.

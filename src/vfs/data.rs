@@ -8,6 +8,8 @@
 //! `write_back_delay`.
 
 use std::os::unix::fs::FileExt;
+
+use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -29,7 +31,9 @@ pub(super) struct Handle {
 }
 
 pub(super) const MIN_WINDOW: u64 = 1 << 20;
-const MAX_WINDOW: u64 = 32 << 20;
+const MAX_WINDOW: u64 = 64 << 20;
+/// How far from the previous read a read still counts as sequential.
+const SEQUENTIAL_SLACK: u64 = 4 << 20;
 
 impl Vfs {
     /// Whether the kernel may keep its page cache for this file (the
@@ -62,7 +66,7 @@ impl Vfs {
         ino: Ino,
         offset: u64,
         size: u32,
-    ) -> VfsResult<Vec<u8>> {
+    ) -> VfsResult<Bytes> {
         enum Src {
             Local(PathBuf, u64),
             Remote(String, String, u64),
@@ -87,25 +91,34 @@ impl Vfs {
         match src {
             Src::Local(path, len) => {
                 if offset >= len {
-                    return Ok(Vec::new());
+                    return Ok(Bytes::new());
                 }
                 let n = (len - offset).min(size as u64) as usize;
-                ContentCache::read_at(&path, offset, n)
+                ContentCache::read_at(&path, offset, n).map(Bytes::from)
             }
             Src::Remote(id, tag, len) => {
                 if offset >= len {
-                    return Ok(Vec::new());
+                    return Ok(Bytes::new());
                 }
                 let window = {
                     let mut h = self.handles.lock().unwrap_or_else(|p| p.into_inner());
                     match h.get_mut(&fh) {
                         Some(h) => {
-                            if offset == h.next_off && offset > 0 {
+                            // The kernel's read-ahead sends several
+                            // requests at once, which may arrive a little
+                            // out of order: near the last one is still
+                            // sequential.
+                            let near = offset.abs_diff(h.next_off) <= SEQUENTIAL_SLACK;
+                            if near && offset > 0 {
                                 h.window = (h.window * 2).min(MAX_WINDOW);
-                            } else if offset != h.next_off {
+                            } else if !near {
                                 h.window = MIN_WINDOW;
                             }
-                            h.next_off = offset + size as u64;
+                            h.next_off = if near {
+                                h.next_off.max(offset + size as u64)
+                            } else {
+                                offset + size as u64
+                            };
                             h.window
                         }
                         None => MIN_WINDOW,
@@ -128,7 +141,7 @@ impl Vfs {
                 // Sequential: fetch the next window in the background so
                 // the download streams ahead of the reader.
                 let next = offset + size as u64;
-                if window >= 4 * MIN_WINDOW && next < len {
+                if window > MIN_WINDOW && next < len {
                     let want = content::Want {
                         object_id: &id,
                         token: &tag,
@@ -140,7 +153,7 @@ impl Vfs {
                     self.cache.prefetch(&self.binding, &want);
                 }
                 let n = (len - offset).min(size as u64) as usize;
-                ContentCache::read_at(&path, offset, n)
+                self.cache.read(&id, &tag, &path, offset, n)
             }
         }
     }
