@@ -310,6 +310,12 @@ impl Filesystem for CmisFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
+        if let Some(r) = self.vfs.try_write_now(ino.0, offset, data, false) {
+            return match r {
+                Ok(n) => reply.written(n),
+                Err(e) => reply.error(errno(&e)),
+            };
+        }
         let vfs = self.vfs.clone();
         let data = data.to_vec();
         self.rt.spawn(async move {

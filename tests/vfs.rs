@@ -76,7 +76,7 @@ const W: OpenFlags = OpenFlags {
     exclusive: false,
 };
 
-async fn write_file(vfs: &Vfs, parent: u64, name: &str, data: &[u8]) -> u64 {
+async fn write_file(vfs: &Arc<Vfs>, parent: u64, name: &str, data: &[u8]) -> u64 {
     let (a, fh) = vfs.create(parent, name, 0o644, W).await.unwrap();
     vfs.write(fh, a.ino, 0, data).await.unwrap();
     vfs.release(fh, a.ino).await.unwrap();
@@ -781,4 +781,71 @@ async fn files_survive_a_flaky_server() {
         let got = vfs.read(fh, f, 0, 100_000).await.unwrap();
         assert_eq!(&got, c, "f{i}.bin");
     }
+}
+
+/// A new file written by appends uploads while it is written (one
+/// streamed createDocument); a write elsewhere, a rename or an unlink
+/// breaks the stream off and the ordinary upload takes over, losing
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_new_files_stream_their_upload_and_fall_back_cleanly() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let mib = 1usize << 20;
+    let data: Vec<u8> = (0..24 * mib).map(|i| (i * 7 % 253) as u8).collect();
+    let append_all = |name: &'static str| {
+        let vfs = vfs.clone();
+        let data = data.clone();
+        async move {
+            let (a, fh) = vfs.create(ROOT_INO, name, 0o644, W).await.unwrap();
+            for (k, chunk) in data.chunks(mib).enumerate() {
+                vfs.write(fh, a.ino, (k * mib) as u64, chunk).await.unwrap();
+            }
+            (a.ino, fh)
+        }
+    };
+
+    // 1. Appends only, then fsync: streamed.
+    let (ino, fh) = append_all("streamed.bin").await;
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    assert_eq!(vfs.streamed_uploads(), 1);
+    assert_eq!(e.server_content("/streamed.bin").await.unwrap(), data);
+    let id = vfs.getxattr(ino, "user.cmis.objectId").await.unwrap();
+
+    // 2. A write back at the start aborts the stream; the file is
+    //    uploaded whole after close.
+    let (ino2, fh) = append_all("rewritten.bin").await;
+    vfs.write(fh, ino2, 0, b"REWRITTEN").await.unwrap();
+    vfs.release(fh, ino2).await.unwrap();
+    wait_uploaded(&vfs).await;
+    let mut expect = data.clone();
+    expect[..9].copy_from_slice(b"REWRITTEN");
+    assert_eq!(e.server_content("/rewritten.bin").await.unwrap(), expect);
+
+    // 3. Renamed while open and streaming: one document, the new name.
+    let (ino3, fh) = append_all("before.bin").await;
+    vfs.rename(ROOT_INO, "before.bin", ROOT_INO, "after.bin", false)
+        .await
+        .unwrap();
+    vfs.release(fh, ino3).await.unwrap();
+    wait_uploaded(&vfs).await;
+    assert_eq!(e.server_content("/after.bin").await.unwrap(), data);
+    assert!(e.server_content("/before.bin").await.is_none());
+
+    // 4. Unlinked while streaming: nothing reaches the server.
+    let (ino4, fh) = append_all("gone.bin").await;
+    vfs.unlink(ROOT_INO, "gone.bin").await.unwrap();
+    vfs.release(fh, ino4).await.unwrap();
+    wait_uploaded(&vfs).await;
+    assert!(e.server_content("/gone.bin").await.is_none());
+
+    assert_eq!(vfs.streamed_uploads(), 1, "only the first file streamed");
+    // The streamed document kept its identity and reads back locally.
+    assert_eq!(vfs.getxattr(ino, "user.cmis.objectId").await.unwrap(), id);
+    let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
+    assert_eq!(
+        vfs.read(fh, ino, (20 * mib) as u64, 16).await.unwrap(),
+        &data[20 * mib..20 * mib + 16]
+    );
 }

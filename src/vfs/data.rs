@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::content::{self, ContentCache};
+use super::feed::{Feed, STREAM_START};
 use super::inode::FileState;
 use super::types::*;
 use super::{io_err, version_tag, writeback, Vfs};
@@ -28,6 +29,15 @@ pub(super) struct Handle {
     pub write: bool,
     pub next_off: u64,
     pub window: u64,
+}
+
+/// A new file being written by appends only (see [`super::feed`]).
+#[derive(Debug)]
+pub(super) struct Stream {
+    /// Bytes appended so far.
+    end: u64,
+    /// The streamed upload, once started.
+    pub(super) feed: Option<Arc<Feed>>,
 }
 
 pub(super) const MIN_WINDOW: u64 = 1 << 20;
@@ -158,7 +168,13 @@ impl Vfs {
         }
     }
 
-    pub async fn write(&self, fh: Fh, ino: Ino, offset: u64, data: &[u8]) -> VfsResult<u32> {
+    pub async fn write(
+        self: &Arc<Self>,
+        fh: Fh,
+        ino: Ino,
+        offset: u64,
+        data: &[u8],
+    ) -> VfsResult<u32> {
         let _ = fh;
         // Back-pressure: wait while uploads are behind.
         let mut waited = 0;
@@ -180,22 +196,50 @@ impl Vfs {
             // shared mapping): dirty again, from the uploaded content.
             self.make_dirty(ino, true).await?;
         }
+        match self.try_write_now(ino, offset, data, true) {
+            Some(r) => r,
+            None => Err(VfsError::Io(
+                "write to a file not opened for writing".into(),
+            )),
+        }
+    }
+
+    /// A write that needs no waiting (the file is dirty and uploads are
+    /// not behind), done at once: the FUSE adapter calls this on its own
+    /// thread, saving a copy of the data and a hop to the runtime. `None`:
+    /// use [`Vfs::write`].
+    pub fn try_write_now(
+        self: &Arc<Self>,
+        ino: Ino,
+        offset: u64,
+        data: &[u8],
+        waited: bool,
+    ) -> Option<VfsResult<u32>> {
+        if !waited && self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes {
+            return None;
+        }
         let path = {
             let t = self.lock();
             match t.get(ino).map(|i| &i.state) {
                 Some(FileState::Dirty(d)) => d.path.clone(),
                 Some(FileState::LocalOnly(p)) => p.clone(),
-                Some(FileState::Clean) => {
-                    return Err(VfsError::Io(
-                        "write to a file not opened for writing".into(),
-                    ))
-                }
-                None => return Err(VfsError::NotFound(format!("inode {ino}"))),
+                Some(FileState::Clean) => return None,
+                None => return Some(Err(VfsError::NotFound(format!("inode {ino}")))),
             }
         };
+        Some(self.write_local(&path, ino, offset, data))
+    }
+
+    fn write_local(
+        self: &Arc<Self>,
+        path: &std::path::Path,
+        ino: Ino,
+        offset: u64,
+        data: &[u8],
+    ) -> VfsResult<u32> {
         let f = std::fs::OpenOptions::new()
             .write(true)
-            .open(&path)
+            .open(path)
             .map_err(|e| io_err("cannot open the cache file", e))?;
         f.write_all_at(data, offset)
             .map_err(|e| io_err("cannot write the cache file", e))?;
@@ -212,6 +256,8 @@ impl Vfs {
                 d.generation += 1;
             }
         }
+        drop(t);
+        self.note_write(ino, offset, data.len() as u64);
         Ok(data.len() as u32)
     }
 
@@ -234,8 +280,97 @@ impl Vfs {
         }
     }
 
+    /// Watches a new file's writes: while they are appends, its upload
+    /// may start before it is complete. Hidden names (rsync's and
+    /// editors' temp files, renamed over their target when done) and
+    /// desktop temp files are not streamed.
+    pub(super) fn track_appends(&self, ino: Ino, name: &str) {
+        if name.starts_with('.') || self.is_local_only(name) || self.cfg.read_only {
+            return;
+        }
+        self.streams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(ino, Stream { end: 0, feed: None });
+    }
+
+    /// Stops watching, and breaks off a streamed upload in progress (the
+    /// file is uploaded the ordinary way).
+    pub(super) fn abort_stream(&self, ino: Ino) {
+        let s = self
+            .streams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ino);
+        if let Some(feed) = s.and_then(|s| s.feed) {
+            tracing::debug!("streamed upload of inode {ino} aborted");
+            feed.abort();
+        }
+    }
+
+    /// The file is complete (fsync, last close): a streamed upload ends at
+    /// its present size.
+    fn finish_stream(&self, ino: Ino) {
+        let s = self
+            .streams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ino);
+        let Some(feed) = s.and_then(|s| s.feed) else {
+            return;
+        };
+        let t = self.lock();
+        match t.get(ino) {
+            Some(i) => match &i.state {
+                FileState::Dirty(d) => feed.finish(i.size, d.generation),
+                _ => feed.abort(),
+            },
+            None => feed.abort(),
+        }
+    }
+
+    /// After a write of `len` bytes at `offset`: extends, starts or
+    /// aborts the file's streamed upload.
+    fn note_write(self: &Arc<Self>, ino: Ino, offset: u64, len: u64) {
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(s) = streams.get_mut(&ino) else {
+            return;
+        };
+        if offset != s.end {
+            let feed = s.feed.take();
+            streams.remove(&ino);
+            drop(streams);
+            if let Some(feed) = feed {
+                tracing::debug!("streamed upload of inode {ino} aborted: write at {offset}");
+                feed.abort();
+            }
+            return;
+        }
+        s.end += len;
+        match &s.feed {
+            Some(feed) => feed.advance(s.end),
+            None if s.end >= STREAM_START => {
+                // Only when no upload of it runs now (the guard moves to
+                // the upload task).
+                let io = self.lock().get(ino).map(|i| i.io_lock.clone());
+                let Some(guard) = io.and_then(|io| io.try_lock_owned().ok()) else {
+                    return;
+                };
+                let feed = Feed::new(s.end);
+                s.feed = Some(feed.clone());
+                drop(streams);
+                let vfs = self.clone();
+                self.rt.spawn(async move {
+                    writeback::stream_upload(&vfs, ino, feed, guard).await;
+                });
+            }
+            None => {}
+        }
+    }
+
     /// Uploads now and waits: the server's answer is the result.
     pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
+        self.finish_stream(ino);
         let dirty = {
             let t = self.lock();
             t.get(ino).is_some_and(|i| i.is_dirty() && !i.unlinked)
@@ -261,6 +396,11 @@ impl Vfs {
                         d.upload_at = Some(Instant::now() + self.cfg.write_back_delay);
                     }
                 }
+            }
+            let last = t.get(ino).is_none_or(|i| i.writers == 0);
+            drop(t);
+            if last {
+                self.finish_stream(ino);
             }
             self.wake.notify_one();
         }

@@ -31,6 +31,7 @@
 pub mod content;
 mod data;
 pub mod dir;
+pub mod feed;
 pub mod inode;
 pub mod journal;
 pub mod names;
@@ -49,7 +50,7 @@ use crate::cmis::{
 };
 
 use content::ContentCache;
-use data::{Handle, MIN_WINDOW};
+use data::{Handle, Stream, MIN_WINDOW};
 use dir::Listing;
 use inode::{Dirty, FileState, Inode, InodeTable};
 use journal::{JournalRecord, ObjectState, StateStore};
@@ -168,6 +169,13 @@ pub struct Vfs {
     orphan_errors: Mutex<HashMap<u64, (String, bool)>>,
     /// Inodes / records being uploaded now.
     uploading: Mutex<HashSet<Ino>>,
+    /// New files written by appends only, which may stream their upload
+    /// while being written (see [`feed`]).
+    streams: Mutex<HashMap<Ino, Stream>>,
+    /// The runtime, for tasks started from the FUSE threads.
+    rt: tokio::runtime::Handle,
+    /// Uploads that completed while their file was being written.
+    streamed: AtomicU64,
     stopping: AtomicBool,
 }
 
@@ -253,6 +261,30 @@ fn transient(e: &CmisError) -> bool {
     }
 }
 
+/// A start-up request: a server error (a 503 from an overloaded server)
+/// is retried a few times, about 2 s in all; an unreachable server fails
+/// at once (connecting retried already).
+async fn startup_call<T, F>(timeout: Duration, call: impl Fn() -> F) -> VfsResult<T>
+where
+    F: std::future::Future<Output = Result<T, CmisError>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match tokio::time::timeout(timeout, call()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e))
+                if transient(&e) && !matches!(e, CmisError::Connect { .. }) && attempt < 4 =>
+            {
+                tracing::debug!("retrying a start-up request after: {e}");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(125 << attempt)).await;
+            }
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(VfsError::Io("the server did not answer".into())),
+        }
+    }
+}
+
 /// A definite no from the repository (permission, constraint, name...):
 /// retrying will not help until something changes there. Server errors
 /// (runtime, 5xx: often overload or a restart) are not counted: those
@@ -275,15 +307,10 @@ impl Vfs {
     /// journal, and starts the background tasks (upload worker, journal
     /// replay, change-log polling). Must run inside a tokio runtime.
     pub async fn new(binding: Arc<dyn Binding>, cfg: VfsConfig) -> VfsResult<Arc<Vfs>> {
-        let info = tokio::time::timeout(cfg.request_timeout, binding.repository_info())
-            .await
-            .map_err(|_| VfsError::Io("the server did not answer".into()))??;
-        let root_obj = tokio::time::timeout(
-            cfg.request_timeout,
-            binding.object(&info.root_folder_id, &READ_OPTS),
-        )
-        .await
-        .map_err(|_| VfsError::Io("the server did not answer".into()))??;
+        let timeout = cfg.request_timeout;
+        let info = startup_call(timeout, || binding.repository_info()).await?;
+        let root_obj =
+            startup_call(timeout, || binding.object(&info.root_folder_id, &READ_OPTS)).await?;
         std::fs::create_dir_all(&cfg.cache_dir)
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         {
@@ -336,6 +363,9 @@ impl Vfs {
             orphans: Mutex::new(Vec::new()),
             orphan_errors: Mutex::new(HashMap::new()),
             uploading: Mutex::new(HashSet::new()),
+            streams: Mutex::new(HashMap::new()),
+            rt: tokio::runtime::Handle::current(),
+            streamed: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
         });
         {
@@ -846,6 +876,7 @@ impl Vfs {
             ));
         }
         if let Some(size) = set.size {
+            self.abort_stream(ino);
             if self.cfg.read_only {
                 return Err(VfsError::ReadOnly);
             }
@@ -1079,6 +1110,7 @@ impl Vfs {
                 }
             };
             if flags.truncate {
+                self.abort_stream(ino);
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(&path)
@@ -1093,6 +1125,14 @@ impl Vfs {
                     if let FileState::Dirty(d) = &mut i.state {
                         d.generation += 1;
                     }
+                }
+                let fresh = t.get(ino).and_then(|i| {
+                    (matches!(i.state, FileState::Dirty(_)) && i.object.is_none())
+                        .then(|| i.name.clone())
+                });
+                drop(t);
+                if let Some(name) = fresh {
+                    self.track_appends(ino, &name);
                 }
             }
         }
@@ -1227,7 +1267,13 @@ impl Vfs {
         }
         Self::touch_dir(&mut t, parent);
         let attr = self.attr_of(&t, ino)?;
+        let streamable = t
+            .get(ino)
+            .is_some_and(|i| matches!(i.state, FileState::Dirty(_)));
         drop(t);
+        if streamable {
+            self.track_appends(ino, name);
+        }
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
         self.handles
             .lock()
@@ -1368,6 +1414,7 @@ impl Vfs {
             }
             i.io_lock.clone()
         };
+        self.abort_stream(ino);
         let _io = io.lock().await;
         let (object_id, parent_id) = {
             let t = self.lock();
@@ -1628,6 +1675,7 @@ impl Vfs {
                 .map(|i| i.io_lock.clone())
                 .ok_or_else(|| VfsError::NotFound(name.to_string()))?
         };
+        self.abort_stream(ino);
         let _io = io.lock().await;
         let (object, parent_id, new_parent_id) = {
             let t = self.lock();
@@ -1859,6 +1907,8 @@ impl Vfs {
                 _ => return Err(VfsError::NotFound(name.to_string())),
             }
         };
+        self.abort_stream(src);
+        self.abort_stream(dst);
         let (_g1, _g2) = if src < dst {
             let g1 = l1.lock().await;
             (g1, l2.lock().await)
@@ -2266,6 +2316,12 @@ impl Vfs {
     // ---- lifecycle -------------------------------------------------------
 
     /// What is still to upload.
+    /// How many uploads ran while their file was still being written
+    /// (streamed, see [`feed`]) and completed.
+    pub fn streamed_uploads(&self) -> u64 {
+        self.streamed.load(Ordering::Relaxed)
+    }
+
     pub fn pending(&self) -> Vec<PendingUpload> {
         self.pending_refused().into_iter().map(|(p, _)| p).collect()
     }
