@@ -227,6 +227,18 @@ impl ContentCache {
         }
     }
 
+    /// The cache file when `[start, end)` of the entry is all present.
+    pub fn present(&self, object_id: &str, token: &str, start: u64, end: u64) -> Option<PathBuf> {
+        let key = entry_key(object_id, token);
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = map.get_mut(&key)?;
+        if !e.ranges.missing(start, end).is_empty() {
+            return None;
+        }
+        e.last_used = Instant::now();
+        Some(e.path.clone())
+    }
+
     /// Keeps a sequential reader's read-ahead window filled: when less than
     /// `want.readahead` after `want.offset` is present or being downloaded,
     /// a download of the next half window starts. So a

@@ -40,6 +40,22 @@ pub(super) struct Stream {
     pub(super) feed: Option<Arc<Feed>>,
 }
 
+/// Where the bytes of a read come from.
+enum Src {
+    /// A dirty or local-only file's cache file, and the file's size.
+    Local(PathBuf, u64),
+    /// The content cache: object id, version tag, size.
+    Remote(String, String, u64),
+}
+
+fn read_local(path: &std::path::Path, len: u64, offset: u64, size: u32) -> VfsResult<Bytes> {
+    if offset >= len {
+        return Ok(Bytes::new());
+    }
+    let n = (len - offset).min(size as u64) as usize;
+    ContentCache::read_at(path, offset, n).map(Bytes::from)
+}
+
 pub(super) const MIN_WINDOW: u64 = 1 << 20;
 const MAX_WINDOW: u64 = 64 << 20;
 /// How far from the previous read a read still counts as sequential.
@@ -70,6 +86,95 @@ impl Vfs {
         }
     }
 
+    /// Where a file's bytes are for reading.
+    fn read_source(&self, ino: Ino) -> VfsResult<Src> {
+        let t = self.lock();
+        let i = t
+            .get(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        if i.kind == FileKind::Directory {
+            return Err(VfsError::IsDir(i.name.clone()));
+        }
+        Ok(match &i.state {
+            FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
+            FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
+            FileState::Clean => match &i.object {
+                Some(o) => Src::Remote(o.id().to_string(), version_tag(o), i.size),
+                None => Src::Local(PathBuf::new(), 0),
+            },
+        })
+    }
+
+    /// Records a read on its handle; returns the read-ahead window.
+    fn note_read(&self, fh: Fh, offset: u64, size: u32) -> u64 {
+        let mut h = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        match h.get_mut(&fh) {
+            Some(h) => {
+                // The kernel's read-ahead sends several requests at once,
+                // which may arrive a little out of order: near the last
+                // one is still sequential.
+                let near = offset.abs_diff(h.next_off) <= SEQUENTIAL_SLACK;
+                if near && offset > 0 {
+                    h.window = (h.window * 2).min(MAX_WINDOW);
+                } else if !near {
+                    h.window = MIN_WINDOW;
+                }
+                h.next_off = if near {
+                    h.next_off.max(offset + size as u64)
+                } else {
+                    offset + size as u64
+                };
+                h.window
+            }
+            None => MIN_WINDOW,
+        }
+    }
+
+    /// Sequential: keeps the download ahead of the reader.
+    fn read_ahead(&self, id: &str, tag: &str, len: u64, next: u64, window: u64) {
+        if window > MIN_WINDOW && next < len {
+            let want = content::Want {
+                object_id: id,
+                token: tag,
+                size: len,
+                offset: next,
+                len: window,
+                readahead: window,
+            };
+            let _rt = self.rt.enter();
+            self.cache.prefetch(&self.binding, &want);
+        }
+    }
+
+    /// A read that needs no waiting (local bytes, or downloaded ones),
+    /// done at once on the caller's thread (the FUSE adapter's). `None`:
+    /// use [`Vfs::read`].
+    pub fn try_read_now(
+        self: &Arc<Self>,
+        fh: Fh,
+        ino: Ino,
+        offset: u64,
+        size: u32,
+    ) -> Option<VfsResult<Bytes>> {
+        match self.read_source(ino) {
+            Err(e) => Some(Err(e)),
+            Ok(Src::Local(path, len)) => Some(read_local(&path, len, offset, size)),
+            Ok(Src::Remote(id, tag, len)) => {
+                if offset >= len {
+                    return Some(Ok(Bytes::new()));
+                }
+                let end = (offset + size as u64).min(len);
+                let path = self.cache.present(&id, &tag, offset, end)?;
+                let window = self.note_read(fh, offset, size);
+                self.read_ahead(&id, &tag, len, offset + size as u64, window);
+                Some(
+                    self.cache
+                        .read(&id, &tag, &path, offset, (end - offset) as usize),
+                )
+            }
+        }
+    }
+
     pub async fn read(
         self: &Arc<Self>,
         fh: Fh,
@@ -77,63 +182,13 @@ impl Vfs {
         offset: u64,
         size: u32,
     ) -> VfsResult<Bytes> {
-        enum Src {
-            Local(PathBuf, u64),
-            Remote(String, String, u64),
-        }
-        let src = {
-            let t = self.lock();
-            let i = t
-                .get(ino)
-                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-            if i.kind == FileKind::Directory {
-                return Err(VfsError::IsDir(i.name.clone()));
-            }
-            match &i.state {
-                FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
-                FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
-                FileState::Clean => match &i.object {
-                    Some(o) => Src::Remote(o.id().to_string(), version_tag(o), i.size),
-                    None => Src::Local(PathBuf::new(), 0),
-                },
-            }
-        };
-        match src {
-            Src::Local(path, len) => {
-                if offset >= len {
-                    return Ok(Bytes::new());
-                }
-                let n = (len - offset).min(size as u64) as usize;
-                ContentCache::read_at(&path, offset, n).map(Bytes::from)
-            }
+        match self.read_source(ino)? {
+            Src::Local(path, len) => read_local(&path, len, offset, size),
             Src::Remote(id, tag, len) => {
                 if offset >= len {
                     return Ok(Bytes::new());
                 }
-                let window = {
-                    let mut h = self.handles.lock().unwrap_or_else(|p| p.into_inner());
-                    match h.get_mut(&fh) {
-                        Some(h) => {
-                            // The kernel's read-ahead sends several
-                            // requests at once, which may arrive a little
-                            // out of order: near the last one is still
-                            // sequential.
-                            let near = offset.abs_diff(h.next_off) <= SEQUENTIAL_SLACK;
-                            if near && offset > 0 {
-                                h.window = (h.window * 2).min(MAX_WINDOW);
-                            } else if !near {
-                                h.window = MIN_WINDOW;
-                            }
-                            h.next_off = if near {
-                                h.next_off.max(offset + size as u64)
-                            } else {
-                                offset + size as u64
-                            };
-                            h.window
-                        }
-                        None => MIN_WINDOW,
-                    }
-                };
+                let window = self.note_read(fh, offset, size);
                 let want = content::Want {
                     object_id: &id,
                     token: &tag,
@@ -148,20 +203,7 @@ impl Vfs {
                 )
                 .await
                 .map_err(|_| VfsError::Io("download timed out".into()))??;
-                // Sequential: fetch the next window in the background so
-                // the download streams ahead of the reader.
-                let next = offset + size as u64;
-                if window > MIN_WINDOW && next < len {
-                    let want = content::Want {
-                        object_id: &id,
-                        token: &tag,
-                        size: len,
-                        offset: next,
-                        len: window,
-                        readahead: window,
-                    };
-                    self.cache.prefetch(&self.binding, &want);
-                }
+                self.read_ahead(&id, &tag, len, offset + size as u64, window);
                 let n = (len - offset).min(size as u64) as usize;
                 self.cache.read(&id, &tag, &path, offset, n)
             }
