@@ -550,11 +550,8 @@ impl Vfs {
         let mut a = i.attr(self.cfg.uid, self.cfg.gid);
         if i.kind == FileKind::Directory {
             if let Some(l) = &i.listing {
-                let subdirs = l
-                    .entries
-                    .values()
-                    .filter(|c| t.get(**c).is_some_and(|x| x.kind == FileKind::Directory))
-                    .count() as u32;
+                let subdirs =
+                    l.subdirs(|c| t.get(c).is_some_and(|x| x.kind == FileKind::Directory));
                 a.nlink = 2 + subdirs;
             }
         }
@@ -820,6 +817,7 @@ impl Vfs {
                 .and_then(|d| d.listing.as_ref())
                 .map(|l| l.detached.clone())
                 .unwrap_or_default(),
+            subdirs: Default::default(),
         };
         for (obj, name) in objects.into_iter().zip(file_names) {
             if listing.detached.contains_key(&name) {
@@ -832,8 +830,9 @@ impl Vfs {
         // filings the server no longer has.
         let old = t.get_mut(ino).and_then(|d| d.listing.take());
         if let Some(old) = old {
+            let listed: HashSet<Ino> = listing.entries.values().copied().collect();
             for (name, c) in old.entries {
-                if listing.entries.values().any(|&x| x == c) {
+                if listed.contains(&c) {
                     continue;
                 }
                 let keep = t.get(c).is_some_and(|i| i.object.is_none() && !i.unlinked);
