@@ -321,7 +321,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
                 i.user_mtime = None;
                 vfs.sub_dirty(size);
                 i.object = Some(up.object);
-                i.attr_expires = Instant::now();
+                i.expire_attr();
                 let rekey = i.key != key;
                 drop(t);
                 let _ = vfs.store.remove_record(rec.id);
@@ -559,7 +559,7 @@ async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
             }
             if let Some(ino) = t.by_key(&key) {
                 if let Some(i) = t.get_mut(ino) {
-                    i.attr_expires = Instant::now();
+                    i.expire_attr();
                 }
             }
         }
