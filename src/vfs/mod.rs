@@ -98,7 +98,9 @@ pub struct VfsConfig {
     pub user: Option<String>,
     pub uid: u32,
     pub gid: u32,
-    /// Poll the change log this often (where the repository has one).
+    /// Poll the change log this often (where the repository has one); if
+    /// this is not longer than `metadata_ttl`, cached metadata is trusted
+    /// beyond its TTL while the poll is healthy.
     pub change_poll: Duration,
     /// An inode nobody holds (no kernel lookup, no local state) is dropped
     /// once unused this long; a later lookup makes a new one.
@@ -125,7 +127,7 @@ impl VfsConfig {
             user: None,
             uid,
             gid,
-            change_poll: Duration::from_secs(3),
+            change_poll: Duration::from_secs(2),
             forget_grace: Duration::from_secs(30),
             max_listed_entries: 20_000,
         }
@@ -417,10 +419,12 @@ impl Vfs {
             sweeps: AtomicU64::new(0),
             trim_needed: AtomicBool::new(false),
         });
-        // A log that admits gaps (changesIncomplete) cannot replace TTLs.
+        // The log replaces the TTLs only where it is complete (no
+        // changesIncomplete) and polled at least as often as the TTL asks
+        // for: a change then shows within the TTL either way.
         if vfs.info.capabilities.changes != ChangesCapability::None
             && vfs.info.changes_incomplete != Some(true)
-            && !vfs.cfg.metadata_ttl.is_zero()
+            && vfs.cfg.change_poll <= vfs.cfg.metadata_ttl
         {
             *vfs.log.lock().unwrap_or_else(|p| p.into_inner()) = Some(LogHealth {
                 ok: vfs.info.latest_change_log_token.is_some(),
