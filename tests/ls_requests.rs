@@ -496,5 +496,15 @@ async fn the_inode_table_shrinks_when_the_kernel_forgets() {
     assert_eq!(vfs.readdir(b).await.unwrap().len(), 301);
     // The forgotten inode is gone for good.
     assert!(vfs.getattr(first.attr.ino).await.is_err());
+    // A folder the kernel forgets stays while something in it stays
+    // (paths are built from parents); small goes with its entries once
+    // its listing is evicted (big's, the newest, is kept).
+    vfs.forget(b, 1);
+    vfs.forget(s, 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    vfs.trim();
+    assert!(vfs.getattr(b).await.is_ok(), "big holds local.txt");
+    assert!(vfs.getattr(s).await.is_err(), "small is gone");
+    assert!(vfs.getattr(kept.attr.ino).await.is_err());
     repo.shutdown().await;
 }

@@ -300,6 +300,46 @@ const PLAIN_READ: ReadOptions = ReadOptions {
     include_allowable_actions: false,
 };
 
+/// One request a caller waits for: retried while the failure looks
+/// transient (server error, broken connection, refused connection), within
+/// `timeout` in all; then EIO.
+async fn with_retries<T, F>(timeout: Duration, call: impl Fn() -> F) -> VfsResult<T>
+where
+    F: std::future::Future<Output = Result<T, CmisError>>,
+{
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, call()).await {
+            Ok(Ok(v)) => return Ok(v),
+            // Retries are brief: a flaky server gets a few seconds, an
+            // unreachable one one second (then cached data or EIO).
+            Ok(Err(e))
+                if transient(&e)
+                    && Instant::now() + delay < deadline
+                    && start.elapsed()
+                        < if matches!(e, CmisError::Connect { .. }) {
+                            Duration::from_secs(1)
+                        } else {
+                            Duration::from_secs(5)
+                        } =>
+            {
+                tracing::debug!("retrying after a transient failure: {e}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+            Ok(Err(e)) => return Err(VfsError::from(e)),
+            Err(_) => {
+                return Err(VfsError::Io(format!(
+                    "the server did not answer within {timeout:?}"
+                )))
+            }
+        }
+    }
+}
+
 /// Failures worth retrying: the server or the connection, not the request.
 fn transient(e: &CmisError) -> bool {
     match e {
@@ -338,9 +378,8 @@ impl Vfs {
         // Everything read from here on is covered by the change log from
         // the token of this repositoryInfo on.
         let started = Instant::now();
-        let info = tokio::time::timeout(cfg.request_timeout, binding.repository_info())
-            .await
-            .map_err(|_| VfsError::Io("the server did not answer".into()))??;
+        // Retried like any request (a flaky server at mount time).
+        let info = with_retries(cfg.request_timeout, || binding.repository_info()).await?;
         // The event of the log's latest token, read before anything else:
         // whatever it is, what we read from here on reflects it, so the
         // poll may skip it when the log hands it back first.
@@ -355,12 +394,10 @@ impl Vfs {
             .and_then(|ch| ch.events.into_iter().next()),
             _ => None,
         };
-        let root_obj = tokio::time::timeout(
-            cfg.request_timeout,
-            binding.object(&info.root_folder_id, &READ_OPTS),
-        )
-        .await
-        .map_err(|_| VfsError::Io("the server did not answer".into()))??;
+        let root_obj = with_retries(cfg.request_timeout, || {
+            binding.object(&info.root_folder_id, &READ_OPTS)
+        })
+        .await?;
         std::fs::create_dir_all(&cfg.cache_dir)
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         {
@@ -494,45 +531,12 @@ impl Vfs {
             .then(|| Instant::now() + LOG_TRUST.max(self.cfg.metadata_ttl))
     }
 
-    /// One request a caller waits for: retried while the failure looks
-    /// transient (server error, broken connection, refused connection),
-    /// within `request_timeout` in all; then EIO.
+    /// One request a caller waits for: see [`with_retries`].
     async fn meta<T, F>(&self, call: impl Fn() -> F) -> VfsResult<T>
     where
         F: std::future::Future<Output = Result<T, CmisError>>,
     {
-        let start = Instant::now();
-        let deadline = start + self.cfg.request_timeout;
-        let mut delay = Duration::from_millis(50);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, call()).await {
-                Ok(Ok(v)) => return Ok(v),
-                // Retries are brief: a flaky server gets a few seconds, an
-                // unreachable one one second (then cached data or EIO).
-                Ok(Err(e))
-                    if transient(&e)
-                        && Instant::now() + delay < deadline
-                        && start.elapsed()
-                            < if matches!(e, CmisError::Connect { .. }) {
-                                Duration::from_secs(1)
-                            } else {
-                                Duration::from_secs(5)
-                            } =>
-                {
-                    tracing::debug!("retrying after a transient failure: {e}");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(1));
-                }
-                Ok(Err(e)) => return Err(VfsError::from(e)),
-                Err(_) => {
-                    return Err(VfsError::Io(format!(
-                        "the server did not answer within {:?}",
-                        self.cfg.request_timeout
-                    )))
-                }
-            }
-        }
+        with_retries(self.cfg.request_timeout, call).await
     }
 
     fn is_local_only(&self, name: &str) -> bool {
@@ -917,8 +921,12 @@ impl Vfs {
             .collect();
         // 3. Drop them, and their names from the (partial) listings.
         let mut folders: HashSet<Ino> = HashSet::new();
+        let mut gone_dirs: HashSet<Ino> = HashSet::new();
         for ino in &gone {
             if let Some(i) = t.remove(*ino) {
+                if i.kind == FileKind::Directory {
+                    gone_dirs.insert(i.ino);
+                }
                 folders.extend(i.parents);
             }
         }
@@ -926,6 +934,13 @@ impl Vfs {
         for f in folders {
             if let Some(l) = t.get_mut(f).and_then(|d| d.listing.as_mut()) {
                 l.entries.retain(|_, c| !gone_set.contains(c));
+            }
+        }
+        // A dropped folder is no filing any more (nlink counts filings; a
+        // new lookup of that folder makes a new inode).
+        if !gone_dirs.is_empty() {
+            for i in t.iter_mut() {
+                i.parents.retain(|p| !gone_dirs.contains(p));
             }
         }
         if !gone.is_empty() {
