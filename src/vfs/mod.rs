@@ -219,7 +219,7 @@ const LOG_TRUST: Duration = Duration::from_secs(60);
 /// A poll is healthy when the last one succeeded and started at most this
 /// long ago (a stuck poll task loses the trust).
 const LOG_HEALTHY_FOR: Duration = Duration::from_secs(60);
-/// The poll waits at most this long for running getChildren sweeps.
+/// A poll waits at most this long for getChildren sweeps to end.
 const MAX_POLL_DEFER: Duration = Duration::from_secs(20);
 
 /// Counts a running sweep for as long as it lives.
@@ -3002,10 +3002,10 @@ fn spawn_trimmer(vfs: Arc<Vfs>) {
     });
 }
 
-/// Polls getContentChanges and invalidates what changed. A poll waits
-/// (at most [`MAX_POLL_DEFER`]) while getChildren sweeps run: the log is
-/// read from a token, so nothing is lost, and a big folder's pages are
-/// not interleaved with polls. One attempt per poll: a failure makes the
+/// Polls getContentChanges and invalidates what changed. A poll due while
+/// getChildren sweeps run waits for them and one more interval (in all at
+/// most [`MAX_POLL_DEFER`]): the log is read from a token, so nothing is
+/// lost, and a big folder's pages are not interleaved with polls. One attempt per poll: a failure makes the
 /// caches fall back to their TTLs at once.
 ///
 /// The spec has getContentChanges return the event of the token it is
@@ -3018,17 +3018,24 @@ fn spawn_change_poll(vfs: Arc<Vfs>, mut last_seen: Option<crate::cmis::ChangeEve
     let every = vfs.cfg.change_poll;
     drop(vfs);
     tokio::spawn(async move {
+        let mut deferred: Option<Instant> = None;
         loop {
             tokio::time::sleep(every).await;
-            let deferred = Instant::now();
-            loop {
-                let Some(vfs) = weak.upgrade() else { return };
-                if vfs.sweeps.load(Ordering::SeqCst) == 0 || deferred.elapsed() >= MAX_POLL_DEFER {
-                    break;
+            let sweeping = |w: &std::sync::Weak<Vfs>| {
+                w.upgrade()
+                    .is_some_and(|v| v.sweeps.load(Ordering::SeqCst) > 0)
+            };
+            if sweeping(&weak) {
+                let since = *deferred.get_or_insert_with(Instant::now);
+                if since.elapsed() < MAX_POLL_DEFER {
+                    // Wait for the sweeps, then one quiet interval.
+                    while sweeping(&weak) && since.elapsed() < MAX_POLL_DEFER {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    continue;
                 }
-                drop(vfs);
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
+            deferred = None;
             let Some(vfs) = weak.upgrade() else { return };
             if vfs.stopping.load(Ordering::Relaxed) {
                 return;
