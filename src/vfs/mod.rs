@@ -2991,7 +2991,9 @@ fn spawn_trimmer(vfs: Arc<Vfs>) {
             let over = vfs.trim_needed.load(Ordering::Relaxed) || {
                 let t = vfs.lock();
                 t.iter()
-                    .filter_map(|i| i.listing.as_ref().map(|l| l.entries.len()))
+                    .filter_map(|i| i.listing.as_ref())
+                    .filter(|l| l.fresh_until.is_some())
+                    .map(|l| l.entries.len())
                     .sum::<usize>()
                     > vfs.cfg.max_listed_entries
             };
