@@ -99,7 +99,9 @@ pub struct VfsArgs {
     /// Upload a written file this long after its last close (e.g. 2s, 500ms).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub write_back_delay: Duration,
-    /// How long listings and attributes are trusted.
+    /// How stale listings and attributes may get: they are re-read after
+    /// this, or (where the repository has a change log, polled every 2s)
+    /// when the log says they changed.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub metadata_ttl: Duration,
     /// Read-only: nothing is written to the repository.

@@ -7,8 +7,11 @@
 //! done on the fuser thread itself (`try_read_now`/`try_write_now`):
 //! no copy into a task, no hop to the runtime. Entry and attribute TTLs are the VFS's metadata
 //! TTL; directory listings are snapshotted at opendir so that readdir
-//! offsets stay stable; readdirplus gives the kernel every entry's
-//! attributes from the one getChildren sweep.
+//! offsets stay stable (the snapshot pins its inodes); readdirplus gives
+//! the kernel every entry's attributes from the one getChildren sweep.
+//! Every entry handed to the kernel (lookup, create, mkdir, link, a
+//! readdirplus entry but `.` and `..`) is one lookup held
+//! ([`Vfs::hold`]) until the kernel's forget.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -113,7 +116,10 @@ impl Filesystem for CmisFs {
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
         self.rt.spawn(async move {
             match vfs.lookup(parent.0, &n).await {
-                Ok(a) => reply.entry(&ttl, &attr(&a), Generation(0)),
+                Ok(a) => {
+                    vfs.hold(a.ino);
+                    reply.entry(&ttl, &attr(&a), Generation(0))
+                }
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -183,7 +189,10 @@ impl Filesystem for CmisFs {
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
         self.rt.spawn(async move {
             match vfs.mkdir(parent.0, &n, mode & !umask).await {
-                Ok(a) => reply.entry(&ttl, &attr(&a), Generation(0)),
+                Ok(a) => {
+                    vfs.hold(a.ino);
+                    reply.entry(&ttl, &attr(&a), Generation(0))
+                }
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -257,7 +266,10 @@ impl Filesystem for CmisFs {
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
         self.rt.spawn(async move {
             match vfs.link(ino.0, newparent.0, &nn).await {
-                Ok(a) => reply.entry(&ttl, &attr(&a), Generation(0)),
+                Ok(a) => {
+                    vfs.hold(a.ino);
+                    reply.entry(&ttl, &attr(&a), Generation(0))
+                }
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -395,6 +407,8 @@ impl Filesystem for CmisFs {
         self.rt.spawn(async move {
             match vfs.readdir(ino.0).await {
                 Ok(entries) => {
+                    let inos: Vec<u64> = entries.iter().map(|e| e.attr.ino).collect();
+                    vfs.pin(&inos);
                     dirs.lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(fh, Arc::new(entries));
@@ -469,8 +483,10 @@ impl Filesystem for CmisFs {
         let ttl = self.ttl;
         self.rt.spawn(async move {
             let mut off = offset;
+            // The kernel takes no lookup and no attributes from "." and
+            // "..": cached attributes (the root's for "..") do.
             if off == 0 {
-                if let Ok(a) = vfs.getattr(ino.0).await {
+                if let Ok(a) = vfs.cached_attr(ino.0) {
                     if reply.add(ino, 1, ".", &ttl, &attr(&a), Generation(0)) {
                         return reply.ok();
                     }
@@ -478,9 +494,7 @@ impl Filesystem for CmisFs {
                 off = 1;
             }
             if off == 1 {
-                // ".." needs no lookup count; its attributes are the root's
-                // at worst (the kernel does not use them for "..").
-                if let Ok(a) = vfs.getattr(1).await {
+                if let Ok(a) = vfs.cached_attr(1) {
                     if reply.add(INodeNo(1), 2, "..", &ttl, &attr(&a), Generation(0)) {
                         return reply.ok();
                     }
@@ -498,6 +512,7 @@ impl Filesystem for CmisFs {
                 ) {
                     break;
                 }
+                vfs.hold(e.attr.ino);
             }
             reply.ok();
         });
@@ -511,10 +526,15 @@ impl Filesystem for CmisFs {
         _flags: FuseOpenFlags,
         reply: ReplyEmpty,
     ) {
-        self.dirs
+        let snapshot = self
+            .dirs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&fh.0);
+        if let Some(entries) = snapshot {
+            let inos: Vec<u64> = entries.iter().map(|e| e.attr.ino).collect();
+            self.vfs.unpin(&inos);
+        }
         reply.ok();
     }
 
@@ -624,13 +644,16 @@ impl Filesystem for CmisFs {
         let f = OpenFlags::from_libc(flags);
         self.rt.spawn(async move {
             match vfs.create(parent.0, &n, mode & !umask, f).await {
-                Ok((a, fh)) => reply.created(
-                    &ttl,
-                    &attr(&a),
-                    Generation(0),
-                    FileHandle(fh),
-                    FopenFlags::empty(),
-                ),
+                Ok((a, fh)) => {
+                    vfs.hold(a.ino);
+                    reply.created(
+                        &ttl,
+                        &attr(&a),
+                        Generation(0),
+                        FileHandle(fh),
+                        FopenFlags::empty(),
+                    )
+                }
                 Err(e) => reply.error(errno(&e)),
             }
         });

@@ -1,26 +1,49 @@
 //! `ls -l` of a large folder on a real FUSE mount (in process) costs about
 //! one getChildren page per 1000 entries plus a couple of requests: the
 //! listing sweep fills every entry's attributes and readdirplus hands them
-//! to the kernel. A counting wrapper around the binding counts requests.
+//! to the kernel. A counting wrapper around the binding counts requests,
+//! the change-log polls included.
+//!
+//! Also here, because they count requests: cached metadata is trusted
+//! beyond its TTL while the change-log poll is healthy (and changes on the
+//! server still show), and the inode table shrinks once the kernel forgets.
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use cmisfs::cmis::*;
-use cmisfs::vfs::{Vfs, VfsConfig};
+use cmisfs::vfs::{OpenFlags, Vfs, VfsConfig};
 
 struct Counting {
     inner: Arc<dyn Binding>,
+    /// Every request.
     n: AtomicU64,
+    /// getContentChanges requests (also in `n`).
+    polls: AtomicU64,
+    /// Makes getContentChanges fail (a broken change log).
+    fail_changes: AtomicBool,
 }
 
 impl Counting {
+    fn new(inner: Arc<dyn Binding>) -> Arc<Counting> {
+        Arc::new(Counting {
+            inner,
+            n: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            fail_changes: AtomicBool::new(false),
+        })
+    }
+
     fn hit(&self) {
         self.n.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn count(&self) -> u64 {
+        self.n.load(Ordering::SeqCst)
     }
 }
 
@@ -162,6 +185,11 @@ impl Binding for Counting {
         p: bool,
         m: Option<u64>,
     ) -> Result<ContentChanges> {
+        self.hit();
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        if self.fail_changes.load(Ordering::SeqCst) {
+            return Err(CmisError::Runtime("change log broken (test)".into()));
+        }
         self.inner.content_changes(t, p, m).await
     }
     async fn query(&self, s: &str, a: bool, m: Option<u64>, k: u64) -> Result<ObjectList> {
@@ -170,58 +198,76 @@ impl Binding for Counting {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ls_l_of_a_large_folder_costs_a_page_per_1000() {
-    const N: usize = 2500;
-    let data = tempfile::tempdir().unwrap();
-    let repo = common::start_repo(data.path()).await;
-    let inner = common::admin_binding(
-        &repo.service_url(),
-        Duration::from_secs(5),
-        Duration::from_secs(60),
+async fn new_folder(b: &Arc<dyn Binding>, parent: &str, name: &str) -> String {
+    b.create_folder(
+        parent,
+        &Properties::new()
+            .with_string(prop::NAME, name)
+            .with_id(prop::OBJECT_TYPE_ID, "cmis:folder"),
     )
     .await
-    .unwrap();
-    let info = inner.repository_info().await.unwrap();
-    let folder = inner
-        .create_folder(
-            &info.root_folder_id,
-            &Properties::new()
-                .with_string(prop::NAME, "big")
-                .with_id(prop::OBJECT_TYPE_ID, "cmis:folder"),
-        )
-        .await
-        .unwrap();
-    let fid = folder.id().to_string();
+    .unwrap()
+    .id()
+    .to_string()
+}
+
+async fn new_doc(b: &Arc<dyn Binding>, folder: &str, name: &str, content: &'static [u8]) -> String {
+    b.create_document(
+        Some(folder),
+        &Properties::new()
+            .with_string(prop::NAME, name)
+            .with_id(prop::OBJECT_TYPE_ID, "cmis:document"),
+        Some(ContentUpload::from_bytes(name, "text/plain", content)),
+        None,
+    )
+    .await
+    .unwrap()
+    .id()
+    .to_string()
+}
+
+/// `n` documents `doc-NNNNN.txt` in `folder`, 8 at a time.
+async fn fill(b: &Arc<dyn Binding>, folder: &str, n: usize) {
     let mut tasks = Vec::new();
     for chunk in 0..8 {
-        let b = inner.clone();
-        let fid = fid.clone();
+        let b = b.clone();
+        let folder = folder.to_string();
         tasks.push(tokio::spawn(async move {
-            for i in (chunk..N).step_by(8) {
-                b.create_document(
-                    Some(&fid),
-                    &Properties::new()
-                        .with_string(prop::NAME, format!("doc-{i:05}.txt"))
-                        .with_id(prop::OBJECT_TYPE_ID, "cmis:document"),
-                    Some(ContentUpload::from_bytes("x", "text/plain", &b"x"[..])),
-                    None,
-                )
-                .await
-                .unwrap();
+            for i in (chunk..n).step_by(8) {
+                new_doc(&b, &folder, &format!("doc-{i:05}.txt"), b"x").await;
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    let counting = Arc::new(Counting {
-        inner,
-        n: AtomicU64::new(0),
-    });
+}
+
+async fn connect(repo: &cmisfs::repo::RunningRepo) -> (Arc<dyn Binding>, String) {
+    let b = common::admin_binding(
+        &repo.service_url(),
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    let root = b.repository_info().await.unwrap().root_folder_id;
+    (b, root)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ls_l_of_a_large_folder_costs_a_page_per_1000() {
+    const N: usize = 2500;
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let fid = new_folder(&inner, &root, "big").await;
+    fill(&inner, &fid, N).await;
+    let counting = Counting::new(inner);
     let cache = tempfile::tempdir().unwrap();
-    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
-    cfg.metadata_ttl = Duration::from_secs(10);
+    // The defaults: 2 s metadata TTL, the change log polled every 3 s.
+    let cfg = VfsConfig::new(cache.path().to_path_buf());
+    let poll_every = cfg.change_poll;
     let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
     let mp = tempfile::tempdir().unwrap();
     let fs = cmisfs::fuse::CmisFs::new(vfs.clone(), tokio::runtime::Handle::current());
@@ -249,8 +295,22 @@ async fn ls_l_of_a_large_folder_costs_a_page_per_1000() {
         }
     }
     let mut guard = Unmount(Some(bg), mp.path().to_path_buf());
-    let before = counting.n.load(Ordering::SeqCst);
+    // Past the root's TTL, with the poll running: start right after a
+    // poll, so the poll's timing cannot help or hurt.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let polls = counting.polls.load(Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + poll_every * 3;
+    while counting.polls.load(Ordering::SeqCst) == polls {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change log is not polled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let before = counting.count();
+    let polls_before = counting.polls.load(Ordering::SeqCst);
     let dir = mp.path().join("big");
+    let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("ls")
             .arg("-l")
@@ -260,17 +320,191 @@ async fn ls_l_of_a_large_folder_costs_a_page_per_1000() {
     })
     .await
     .unwrap();
+    let took = started.elapsed();
     assert!(out.status.success());
     let lines = String::from_utf8_lossy(&out.stdout).lines().count();
     assert_eq!(lines, N + 1, "a 'total' line and every document");
-    let used = counting.n.load(Ordering::SeqCst) - before;
+    let used = counting.count() - before;
+    let polls = counting.polls.load(Ordering::SeqCst) - polls_before;
     let budget = N.div_ceil(1000) as u64 + 2;
-    println!("ls -l of {N} documents: {used} requests (budget {budget})");
+    println!("ls -l of {N} documents in {took:?}: {used} requests, {polls} of them polls (budget {budget})");
     assert!(used <= budget, "{used} requests > {budget}");
+    // The kernel holds every entry readdirplus gave it.
+    assert!(vfs.inode_count() > N, "{} inodes", vfs.inode_count());
     let bg = guard.0.take().unwrap();
     tokio::task::spawn_blocking(move || bg.umount_and_join())
         .await
         .unwrap()
         .unwrap();
+    repo.shutdown().await;
+}
+
+async fn wait_for(what: &str, mut ok: impl AsyncFnMut() -> bool) {
+    for _ in 0..100 {
+        if ok().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: not within 5 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_is_trusted_while_the_change_log_is_healthy() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let t_id = new_folder(&inner, &root, "t").await;
+    let u_id = new_folder(&inner, &root, "u").await;
+    let a_id = new_doc(&inner, &t_id, "a.txt", b"x").await;
+    let b_id = new_doc(&inner, &t_id, "b.txt", b"b").await;
+    let counting = Counting::new(inner.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.metadata_ttl = Duration::from_millis(300);
+    cfg.change_poll = Duration::from_millis(200);
+    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
+    let t = vfs.lookup(1, "t").await.unwrap().ino;
+    let u = vfs.lookup(1, "u").await.unwrap().ino;
+    assert_eq!(vfs.readdir(t).await.unwrap().len(), 2);
+    assert!(vfs.readdir(u).await.unwrap().is_empty());
+    let a = vfs.lookup(t, "a.txt").await.unwrap().ino;
+    // Well past the TTL, a quiet repository costs polls only.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let others = || counting.count() - counting.polls.load(Ordering::SeqCst);
+    let before = others();
+    assert_eq!(vfs.getattr(a).await.unwrap().size, 1);
+    vfs.getattr(t).await.unwrap();
+    vfs.getattr(1).await.unwrap();
+    assert_eq!(vfs.readdir(t).await.unwrap().len(), 2);
+    assert!(vfs.readdir(u).await.unwrap().is_empty());
+    assert!(vfs.lookup(t, "nothing-here").await.is_err());
+    assert_eq!(others() - before, 0, "requests beyond the polls");
+    // A change on the server shows.
+    inner
+        .set_content(
+            &a_id,
+            ContentUpload::from_bytes("a.txt", "text/plain", &b"xyz"[..]),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    wait_for("the new size", async || {
+        vfs.getattr(a).await.unwrap().size == 3
+    })
+    .await;
+    // A move into a listed folder shows there (the log names the object,
+    // not where it went).
+    inner.move_object(&b_id, &u_id, &t_id).await.unwrap();
+    wait_for("the moved document", async || {
+        vfs.readdir(u)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.name == "b.txt")
+    })
+    .await;
+    assert_eq!(vfs.readdir(t).await.unwrap().len(), 1);
+    // A broken change log: back to the TTL.
+    counting.fail_changes.store(true, Ordering::SeqCst);
+    let polls = counting.polls.load(Ordering::SeqCst);
+    wait_for("a failed poll", async || {
+        counting.polls.load(Ordering::SeqCst) > polls + 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = others();
+    vfs.getattr(a).await.unwrap();
+    assert_eq!(others() - before, 1, "getattr past the TTL asks the server");
+    repo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inode_table_shrinks_when_the_kernel_forgets() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let big = new_folder(&inner, &root, "big").await;
+    let small = new_folder(&inner, &root, "small").await;
+    fill(&inner, &big, 300).await;
+    fill(&inner, &small, 20).await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.forget_grace = Duration::from_millis(200);
+    cfg.max_listed_entries = 100;
+    cfg.write_back_delay = Duration::from_secs(60);
+    let vfs = Vfs::new(Counting::new(inner), cfg).await.unwrap();
+    // The kernel looks both folders up and lists big with readdirplus
+    // (one lookup per entry); small is listed as WebDAV does (no lookups).
+    let b = vfs.lookup(1, "big").await.unwrap().ino;
+    vfs.hold(b);
+    let s = vfs.lookup(1, "small").await.unwrap().ino;
+    vfs.hold(s);
+    let entries = vfs.readdir(b).await.unwrap();
+    assert_eq!(entries.len(), 300);
+    for e in &entries {
+        vfs.hold(e.attr.ino);
+    }
+    let first = entries[0].clone();
+    let kept = vfs.readdir(s).await.unwrap()[0].clone();
+    // A new file, not uploaded yet, nobody holds.
+    let flags = OpenFlags {
+        read: true,
+        write: true,
+        truncate: false,
+        append: false,
+        exclusive: false,
+    };
+    let (local, fh) = vfs.create(b, "local.txt", 0o644, flags).await.unwrap();
+    vfs.write(fh, local.ino, 0, b"local data").await.unwrap();
+    vfs.release(fh, local.ino).await.unwrap();
+    let full = vfs.inode_count();
+    assert_eq!(full, 3 + 300 + 20 + 1);
+    // (The background trimmer may have run already: count what is left.)
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    vfs.trim();
+    assert_eq!(vfs.inode_count(), full, "everything is held");
+    // The kernel forgets big's entries: they go, the rest stays.
+    for e in &entries {
+        vfs.forget(e.attr.ino, 1);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    vfs.trim();
+    assert_eq!(vfs.inode_count(), full - 300);
+    // Known objects keep their inode number; a forgotten one gets a new
+    // one, with the right attributes.
+    assert_eq!(vfs.lookup(s, &kept.name).await.unwrap().ino, kept.attr.ino);
+    let again = vfs.lookup(b, &first.name).await.unwrap();
+    assert_ne!(again.ino, first.attr.ino);
+    assert_eq!(again.size, 1);
+    assert_eq!(vfs.lookup(b, &first.name).await.unwrap().ino, again.ino);
+    // The file with local data survived, readable.
+    let fh = vfs
+        .open(
+            local.ino,
+            OpenFlags {
+                write: false,
+                ..flags
+            },
+        )
+        .await
+        .unwrap();
+    let data = vfs.read(fh, local.ino, 0, 100).await.unwrap();
+    assert_eq!(&data[..], b"local data");
+    vfs.release(fh, local.ino).await.unwrap();
+    assert_eq!(vfs.readdir(b).await.unwrap().len(), 301);
+    // The forgotten inode is gone for good.
+    assert!(vfs.getattr(first.attr.ino).await.is_err());
+    // A folder the kernel forgets stays while something in it stays
+    // (paths are built from parents); small goes with its entries once
+    // its listing is evicted (big's, the newest, is kept).
+    vfs.forget(b, 1);
+    vfs.forget(s, 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    vfs.trim();
+    assert!(vfs.getattr(b).await.is_ok(), "big holds local.txt");
+    assert!(vfs.getattr(s).await.is_err(), "small is gone");
+    assert!(vfs.getattr(kept.attr.ino).await.is_err());
     repo.shutdown().await;
 }

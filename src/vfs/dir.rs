@@ -26,6 +26,10 @@ pub struct Listing {
     /// Fresh until then; `None`: only partial (built from our own creates
     /// or lookups), never authoritative for negative lookups.
     pub fresh_until: Option<Instant>,
+    /// Trusted up to then while the change-log poll is healthy.
+    pub trusted_until: Option<Instant>,
+    /// Last read (listings are evicted least recently used first).
+    pub last_used: Instant,
     pub negative: HashMap<String, Instant>,
     /// Documents hidden under their name because they were renamed to a
     /// local-only backup name (vim's `file` → `file~`): the server copy is
@@ -42,6 +46,8 @@ impl Listing {
         Listing {
             entries: BTreeMap::new(),
             fresh_until: None,
+            trusted_until: None,
+            last_used: Instant::now(),
             negative: HashMap::new(),
             detached: HashMap::new(),
             subdirs: Cell::new(None),
@@ -58,14 +64,19 @@ impl Listing {
         n
     }
 
-    pub fn is_fresh(&self, now: Instant) -> bool {
+    /// Complete and current: within the TTL, or trusted while the
+    /// change-log poll is healthy.
+    pub fn is_fresh(&self, now: Instant, log_healthy: bool) -> bool {
         self.fresh_until.is_some_and(|t| t > now)
+            || (log_healthy
+                && self.fresh_until.is_some()
+                && self.trusted_until.is_some_and(|t| t > now))
     }
 
     /// Whether `name` is known not to exist.
-    pub fn is_negative(&self, name: &str, now: Instant) -> bool {
+    pub fn is_negative(&self, name: &str, now: Instant, log_healthy: bool) -> bool {
         self.detached.contains_key(name)
-            || (self.is_fresh(now) && !self.entries.contains_key(name))
+            || (self.is_fresh(now, log_healthy) && !self.entries.contains_key(name))
             || self.negative.get(name).is_some_and(|t| *t > now)
     }
 
@@ -89,6 +100,7 @@ impl Listing {
 
     pub fn expire(&mut self) {
         self.fresh_until = None;
+        self.trusted_until = None;
         self.negative.clear();
     }
 }
@@ -153,14 +165,21 @@ mod tests {
     fn negative_lookups() {
         let mut l = Listing::partial();
         let now = Instant::now();
-        assert!(!l.is_negative("x", now));
+        assert!(!l.is_negative("x", now, true));
         l.remember_missing("x", Duration::from_secs(5));
-        assert!(l.is_negative("x", Instant::now()));
+        assert!(l.is_negative("x", Instant::now(), true));
         l.insert("x".into(), 3);
-        assert!(!l.is_negative("x", Instant::now()));
+        assert!(!l.is_negative("x", Instant::now(), true));
         l.fresh_until = Some(Instant::now() + Duration::from_secs(5));
-        assert!(l.is_negative("y", Instant::now()));
+        assert!(l.is_negative("y", Instant::now(), true));
         l.expire();
-        assert!(!l.is_negative("y", Instant::now()));
+        assert!(!l.is_negative("y", Instant::now(), true));
+        // Past the TTL, trusted only while the change log is healthy.
+        l.fresh_until = Some(Instant::now());
+        l.trusted_until = Some(Instant::now() + Duration::from_secs(60));
+        assert!(l.is_fresh(Instant::now(), true));
+        assert!(!l.is_fresh(Instant::now(), false));
+        l.expire();
+        assert!(!l.is_fresh(Instant::now(), true));
     }
 }

@@ -1,9 +1,12 @@
 //! The inode table: one inode per CMIS object for the life of the mount.
 //!
-//! An inode is permanent: its number never changes and is never reused
-//! while mounted. What it *knows* about its object is cached with an
-//! expiry (`attr_expires`): after the metadata TTL the next getattr asks
-//! the server again. Documents are keyed by their version series id (some
+//! An inode's number never changes and is never reused while mounted; the
+//! inode itself lives while the kernel holds a lookup on it or it holds
+//! state (see [`Inode::holds_state`]), and a later lookup of a dropped
+//! object makes a new one. What it *knows* about its object is cached with
+//! an expiry (`attr_expires`, the metadata TTL), extended to
+//! `attr_trusted_until` while the change-log poll is healthy: after that
+//! the next getattr asks the server again. Documents are keyed by their version series id (some
 //! servers hand out a new object id at every checkIn), folders by their
 //! object id; a file created here and not yet uploaded has a `local:N` key
 //! until its first upload gives it one.
@@ -76,6 +79,17 @@ pub struct Inode {
     /// by someone else).
     pub writable: bool,
     pub attr_expires: Instant,
+    /// Trusted up to then while the change-log poll is healthy (the poll
+    /// expires what changes); `None` after any invalidation.
+    pub attr_trusted_until: Option<Instant>,
+    /// Lookups the kernel holds (FUSE lookup count); 0 for inodes only
+    /// WebDAV or the VFS itself use.
+    pub lookups: u64,
+    /// Held by an adapter beyond a call (FUSE directory snapshots).
+    pub pins: u32,
+    /// Last use by a VFS call: inodes nobody holds are dropped only after
+    /// a grace period, so a caller between two calls keeps its inode.
+    pub last_used: Instant,
     pub state: FileState,
     /// Open handles writing to it.
     pub writers: u32,
@@ -116,6 +130,23 @@ impl Inode {
         let now = SystemTime::now();
         self.mtime = now;
         self.ctime = now;
+    }
+
+    /// Whether the cached attributes may be used without asking the server.
+    pub fn attr_fresh(&self, now: Instant, log_healthy: bool) -> bool {
+        self.attr_expires > now || (log_healthy && self.attr_trusted_until.is_some_and(|t| t > now))
+    }
+
+    /// The next getattr asks the server.
+    pub fn expire_attr(&mut self) {
+        self.attr_expires = Instant::now();
+        self.attr_trusted_until = None;
+    }
+
+    /// State that must outlive the kernel's interest: local data, open
+    /// writers, uploads.
+    pub fn holds_state(&self) -> bool {
+        !matches!(self.state, FileState::Clean) || self.writers > 0
     }
 
     pub fn object_id(&self) -> Option<&str> {
@@ -228,6 +259,19 @@ impl InodeTable {
         }
     }
 
+    /// Drops an inode (nobody holds it any more); its key is found no
+    /// more, and its number is never handed out again.
+    pub fn remove(&mut self, ino: Ino) -> Option<Inode> {
+        if ino == ROOT_INO {
+            return None;
+        }
+        let i = self.inodes.remove(&ino)?;
+        if self.by_key.get(&i.key) == Some(&ino) {
+            self.by_key.remove(&i.key);
+        }
+        Some(i)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Inode> {
         self.inodes.values()
     }
@@ -267,6 +311,10 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         },
         writable: true,
         attr_expires: Instant::now(),
+        attr_trusted_until: None,
+        lookups: 0,
+        pins: 0,
+        last_used: Instant::now(),
         state: FileState::Clean,
         writers: 0,
         user_mtime: None,
@@ -319,6 +367,17 @@ mod tests {
         assert_eq!(t.by_key("series-b"), Some(a));
         assert!(t.get(b).is_some(), "the old inode number stays valid");
         assert_eq!(t.len(), 3);
+        // Dropping b leaves a's key alone; the root is never dropped.
+        assert!(t.remove(b).is_some());
+        assert_eq!(t.by_key("series-b"), Some(a));
+        assert!(t.remove(ROOT_INO).is_none());
+        let c = t.insert(blank(
+            FileKind::RegularFile,
+            "series-c".into(),
+            ROOT_INO,
+            "c".into(),
+        ));
+        assert!(c > b, "numbers are never reused");
     }
 
     #[test]

@@ -45,8 +45,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::cmis::{
-    prop, Action, Binding, ChangesCapability, ChildrenOptions, CmisError, CmisObject, Properties,
-    PropertyValue, ReadOptions, RepositoryInfo, TypeDefinition,
+    prop, Action, Binding, ChangeType, ChangesCapability, ChildrenOptions, CmisError, CmisObject,
+    Properties, PropertyValue, ReadOptions, RepositoryInfo, TypeDefinition,
 };
 
 use content::ContentCache;
@@ -100,8 +100,16 @@ pub struct VfsConfig {
     pub user: Option<String>,
     pub uid: u32,
     pub gid: u32,
-    /// Poll the change log this often (where the repository has one).
+    /// Poll the change log this often (where the repository has one); if
+    /// this is not longer than `metadata_ttl`, cached metadata is trusted
+    /// beyond its TTL while the poll is healthy.
     pub change_poll: Duration,
+    /// An inode nobody holds (no kernel lookup, no local state) is dropped
+    /// once unused this long; a later lookup makes a new one.
+    pub forget_grace: Duration,
+    /// Bound of the directory listings kept (entries in all listings);
+    /// the least recently used go first.
+    pub max_listed_entries: usize,
 }
 
 impl VfsConfig {
@@ -121,7 +129,9 @@ impl VfsConfig {
             user: None,
             uid,
             gid,
-            change_poll: Duration::from_secs(3),
+            change_poll: Duration::from_secs(2),
+            forget_grace: Duration::from_secs(30),
+            max_listed_entries: 20_000,
         }
     }
 }
@@ -177,6 +187,44 @@ pub struct Vfs {
     /// Uploads that completed while their file was being written.
     streamed: AtomicU64,
     stopping: AtomicBool,
+    /// The change-log poll (`None`: no usable change log, TTLs only).
+    log: Mutex<Option<LogHealth>>,
+    /// Bumped by every invalidation from the change log: a read that
+    /// started before one is not trusted beyond its TTL (it may predate
+    /// the change the invalidation was for).
+    log_epoch: AtomicU64,
+    /// getChildren sweeps running (the poll waits for them).
+    sweeps: AtomicU64,
+    /// Something may have become droppable (a forget, a new listing).
+    trim_needed: AtomicBool,
+}
+
+/// How the change-log poll is doing.
+#[derive(Debug, Clone, Copy)]
+struct LogHealth {
+    /// The last poll succeeded.
+    ok: bool,
+    /// When the last successful poll started.
+    last_ok: Instant,
+}
+
+/// While the change-log poll is healthy, cached attributes and listings
+/// are trusted this long (the poll expires what changes; this only bounds
+/// the damage of a log that misses changes).
+const LOG_TRUST: Duration = Duration::from_secs(60);
+/// A poll is healthy when the last one succeeded and started at most this
+/// long ago (a stuck poll task loses the trust).
+const LOG_HEALTHY_FOR: Duration = Duration::from_secs(60);
+/// A poll waits at most this long for getChildren sweeps to end.
+const MAX_POLL_DEFER: Duration = Duration::from_secs(20);
+
+/// Counts a running sweep for as long as it lives.
+struct SweepGuard<'a>(&'a AtomicU64);
+
+impl Drop for SweepGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn now_ns(t: SystemTime) -> i64 {
@@ -248,6 +296,46 @@ const PLAIN_READ: ReadOptions = ReadOptions {
     include_allowable_actions: false,
 };
 
+/// One request a caller waits for: retried while the failure looks
+/// transient (server error, broken connection, refused connection), within
+/// `timeout` in all; then EIO.
+async fn with_retries<T, F>(timeout: Duration, call: impl Fn() -> F) -> VfsResult<T>
+where
+    F: std::future::Future<Output = Result<T, CmisError>>,
+{
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, call()).await {
+            Ok(Ok(v)) => return Ok(v),
+            // Retries are brief: a flaky server gets a few seconds, an
+            // unreachable one one second (then cached data or EIO).
+            Ok(Err(e))
+                if transient(&e)
+                    && Instant::now() + delay < deadline
+                    && start.elapsed()
+                        < if matches!(e, CmisError::Connect { .. }) {
+                            Duration::from_secs(1)
+                        } else {
+                            Duration::from_secs(5)
+                        } =>
+            {
+                tracing::debug!("retrying after a transient failure: {e}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+            Ok(Err(e)) => return Err(VfsError::from(e)),
+            Err(_) => {
+                return Err(VfsError::Io(format!(
+                    "the server did not answer within {timeout:?}"
+                )))
+            }
+        }
+    }
+}
+
 /// Failures worth retrying: the server or the connection, not the request.
 fn transient(e: &CmisError) -> bool {
     match e {
@@ -258,30 +346,6 @@ fn transient(e: &CmisError) -> bool {
         | CmisError::Protocol { .. } => true,
         CmisError::Http { status, .. } => *status >= 500,
         _ => false,
-    }
-}
-
-/// A start-up request: a server error (a 503 from an overloaded server)
-/// is retried a few times, about 2 s in all; an unreachable server fails
-/// at once (connecting retried already).
-async fn startup_call<T, F>(timeout: Duration, call: impl Fn() -> F) -> VfsResult<T>
-where
-    F: std::future::Future<Output = Result<T, CmisError>>,
-{
-    let mut attempt = 0u32;
-    loop {
-        match tokio::time::timeout(timeout, call()).await {
-            Ok(Ok(v)) => return Ok(v),
-            Ok(Err(e))
-                if transient(&e) && !matches!(e, CmisError::Connect { .. }) && attempt < 4 =>
-            {
-                tracing::debug!("retrying a start-up request after: {e}");
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(125 << attempt)).await;
-            }
-            Ok(Err(e)) => return Err(e.into()),
-            Err(_) => return Err(VfsError::Io("the server did not answer".into())),
-        }
     }
 }
 
@@ -307,10 +371,29 @@ impl Vfs {
     /// journal, and starts the background tasks (upload worker, journal
     /// replay, change-log polling). Must run inside a tokio runtime.
     pub async fn new(binding: Arc<dyn Binding>, cfg: VfsConfig) -> VfsResult<Arc<Vfs>> {
-        let timeout = cfg.request_timeout;
-        let info = startup_call(timeout, || binding.repository_info()).await?;
-        let root_obj =
-            startup_call(timeout, || binding.object(&info.root_folder_id, &READ_OPTS)).await?;
+        // Everything read from here on is covered by the change log from
+        // the token of this repositoryInfo on.
+        let started = Instant::now();
+        // Retried like any request (a flaky server at mount time).
+        let info = with_retries(cfg.request_timeout, || binding.repository_info()).await?;
+        // The event of the log's latest token, read before anything else:
+        // whatever it is, what we read from here on reflects it, so the
+        // poll may skip it when the log hands it back first.
+        let log_start = match (&info.latest_change_log_token, info.capabilities.changes) {
+            (Some(token), c) if c != ChangesCapability::None => tokio::time::timeout(
+                cfg.request_timeout,
+                binding.content_changes(Some(token), false, Some(1)),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .and_then(|ch| ch.events.into_iter().next()),
+            _ => None,
+        };
+        let root_obj = with_retries(cfg.request_timeout, || {
+            binding.object(&info.root_folder_id, &READ_OPTS)
+        })
+        .await?;
         std::fs::create_dir_all(&cfg.cache_dir)
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         {
@@ -367,11 +450,29 @@ impl Vfs {
             rt: tokio::runtime::Handle::current(),
             streamed: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            log: Mutex::new(None),
+            log_epoch: AtomicU64::new(0),
+            sweeps: AtomicU64::new(0),
+            trim_needed: AtomicBool::new(false),
         });
+        // The log replaces the TTLs only where it is complete (no
+        // changesIncomplete) and polled at least as often as the TTL asks
+        // for: a change then shows within the TTL either way.
+        if vfs.info.capabilities.changes != ChangesCapability::None
+            && vfs.info.changes_incomplete != Some(true)
+            && vfs.cfg.change_poll <= vfs.cfg.metadata_ttl
+        {
+            *vfs.log.lock().unwrap_or_else(|p| p.into_inner()) = Some(LogHealth {
+                ok: vfs.info.latest_change_log_token.is_some(),
+                last_ok: started,
+            });
+        }
         {
             let mut t = vfs.lock();
+            let trust = vfs.trust_until(0);
             if let Some(r) = t.get_mut(ROOT_INO) {
                 vfs.apply_object(r, root_obj);
+                r.attr_trusted_until = trust;
             }
         }
         if !records.is_empty() {
@@ -390,8 +491,9 @@ impl Vfs {
             }
         }
         writeback::spawn_worker(vfs.clone());
+        spawn_trimmer(vfs.clone());
         if vfs.info.capabilities.changes != ChangesCapability::None {
-            spawn_change_poll(vfs.clone());
+            spawn_change_poll(vfs.clone(), log_start);
         }
         Ok(vfs)
     }
@@ -412,45 +514,28 @@ impl Vfs {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One request a caller waits for: retried while the failure looks
-    /// transient (server error, broken connection, refused connection),
-    /// within `request_timeout` in all; then EIO.
+    /// Whether the change-log poll currently vouches for cached metadata.
+    fn log_healthy(&self) -> bool {
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|h| h.ok && h.last_ok.elapsed() < LOG_HEALTHY_FOR)
+    }
+
+    /// How long what a read that started at `epoch` returned may be
+    /// trusted beyond its TTL (`None`: the TTL only).
+    fn trust_until(&self, epoch: u64) -> Option<Instant> {
+        let usable = self.log.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        (usable && self.log_epoch.load(Ordering::SeqCst) == epoch)
+            .then(|| Instant::now() + LOG_TRUST.max(self.cfg.metadata_ttl))
+    }
+
+    /// One request a caller waits for: see [`with_retries`].
     async fn meta<T, F>(&self, call: impl Fn() -> F) -> VfsResult<T>
     where
         F: std::future::Future<Output = Result<T, CmisError>>,
     {
-        let start = Instant::now();
-        let deadline = start + self.cfg.request_timeout;
-        let mut delay = Duration::from_millis(50);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, call()).await {
-                Ok(Ok(v)) => return Ok(v),
-                // Retries are brief: a flaky server gets a few seconds, an
-                // unreachable one one second (then cached data or EIO).
-                Ok(Err(e))
-                    if transient(&e)
-                        && Instant::now() + delay < deadline
-                        && start.elapsed()
-                            < if matches!(e, CmisError::Connect { .. }) {
-                                Duration::from_secs(1)
-                            } else {
-                                Duration::from_secs(5)
-                            } =>
-                {
-                    tracing::debug!("retrying after a transient failure: {e}");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(1));
-                }
-                Ok(Err(e)) => return Err(VfsError::from(e)),
-                Err(_) => {
-                    return Err(VfsError::Io(format!(
-                        "the server did not answer within {:?}",
-                        self.cfg.request_timeout
-                    )))
-                }
-            }
-        }
+        with_retries(self.cfg.request_timeout, call).await
     }
 
     fn is_local_only(&self, name: &str) -> bool {
@@ -513,6 +598,9 @@ impl Vfs {
             None => base & !0o222,
         };
         i.attr_expires = Instant::now() + self.cfg.metadata_ttl;
+        // Trusted beyond the TTL only where the caller knows the read
+        // raced with no invalidation.
+        i.attr_trusted_until = None;
         i.object = Some(obj);
     }
 
@@ -533,6 +621,7 @@ impl Vfs {
             i.parent = parent;
             i.name = name;
             i.unlinked = false;
+            i.last_used = Instant::now();
             self.apply_object(i, obj);
         }
         ino
@@ -626,11 +715,16 @@ impl Vfs {
             if p.kind != FileKind::Directory {
                 return Err(VfsError::NotDir(p.name.clone()));
             }
-            if let Some(l) = &p.listing {
+            p.last_used = Instant::now();
+            if let Some(l) = &mut p.listing {
+                l.last_used = Instant::now();
                 if let Some(&ino) = l.entries.get(name) {
+                    if let Some(c) = t.get_mut(ino) {
+                        c.last_used = Instant::now();
+                    }
                     return self.attr_of(&t, ino);
                 }
-                if l.is_negative(name, Instant::now()) {
+                if l.is_negative(name, Instant::now(), self.log_healthy()) {
                     return Err(VfsError::NotFound(name.to_string()));
                 }
             }
@@ -645,6 +739,7 @@ impl Vfs {
                 format!("{pp}/{cmis}")
             }
         };
+        let epoch = self.log_epoch.load(Ordering::SeqCst);
         match self
             .meta(|| self.binding.object_by_path(&path, &READ_OPTS))
             .await
@@ -663,8 +758,10 @@ impl Vfs {
                 };
                 let mut t = self.lock();
                 let ino = self.upsert(&mut t, parent, name.to_string(), obj);
+                let trust = self.trust_until(epoch);
                 if let Some(i) = t.get_mut(ino) {
                     i.server_links = links;
+                    i.attr_trusted_until = trust;
                 }
                 if let Some(p) = t.get_mut(parent) {
                     p.listing
@@ -686,18 +783,182 @@ impl Vfs {
         }
     }
 
-    /// The kernel forgot `n` lookups; inodes live for the whole mount.
-    pub fn forget(&self, _ino: Ino, _n: u64) {}
+    /// The kernel holds one more lookup of `ino` (an entry it was given:
+    /// lookup, create, mkdir, link, a readdirplus entry other than `.` and
+    /// `..`). Called right after the call that produced the entry; the
+    /// forget grace keeps the inode meanwhile.
+    pub fn hold(&self, ino: Ino) {
+        match self.lock().get_mut(ino) {
+            Some(i) => i.lookups += 1,
+            None => tracing::warn!("the kernel was given inode {ino}, which is gone"),
+        }
+    }
+
+    /// The kernel forgot `n` lookups of `ino`; once it holds none and the
+    /// inode keeps no state, [`Vfs::trim`] drops it.
+    pub fn forget(&self, ino: Ino, n: u64) {
+        if let Some(i) = self.lock().get_mut(ino) {
+            i.lookups = i.lookups.saturating_sub(n);
+            if i.lookups == 0 {
+                self.trim_needed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Keeps inodes beyond a call (a directory snapshot of an adapter);
+    /// [`Vfs::unpin`] releases them.
+    pub fn pin(&self, inos: &[Ino]) {
+        let mut t = self.lock();
+        for ino in inos {
+            if let Some(i) = t.get_mut(*ino) {
+                i.pins += 1;
+            }
+        }
+    }
+
+    pub fn unpin(&self, inos: &[Ino]) {
+        let mut t = self.lock();
+        for ino in inos {
+            if let Some(i) = t.get_mut(*ino) {
+                i.pins = i.pins.saturating_sub(1);
+            }
+        }
+        self.trim_needed.store(true, Ordering::Relaxed);
+    }
+
+    /// Inodes in the table (tests, diagnostics).
+    pub fn inode_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// An inode's attributes as cached, without asking the server.
+    pub fn cached_attr(&self, ino: Ino) -> VfsResult<Attr> {
+        let t = self.lock();
+        self.attr_of(&t, ino)
+    }
+
+    /// Bounds the listings kept (least recently used first) and drops the
+    /// inodes nobody holds: no kernel lookup, no pin, no local state, no
+    /// open handle or upload, unused for the forget grace, not in a kept
+    /// listing and no ancestor of a kept inode. Returns how many went.
+    pub fn trim(&self) -> usize {
+        self.trim_needed.store(false, Ordering::Relaxed);
+        let open: HashSet<Ino> = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|h| h.ino)
+            .collect();
+        let uploading = self
+            .uploading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let now = Instant::now();
+        let mut t = self.lock();
+        // 1. Listings over the bound lose their entries, oldest use first
+        //    (the newest is always kept).
+        let mut listed: Vec<(Instant, Ino, usize)> = t
+            .iter()
+            .filter_map(|i| {
+                i.listing
+                    .as_ref()
+                    .filter(|l| l.fresh_until.is_some())
+                    .map(|l| (l.last_used, i.ino, l.entries.len()))
+            })
+            .collect();
+        let mut total: usize = listed.iter().map(|x| x.2).sum();
+        listed.sort();
+        for (_, dir, n) in listed.iter().take(listed.len().saturating_sub(1)) {
+            if total <= self.cfg.max_listed_entries {
+                break;
+            }
+            if let Some(l) = t.get_mut(*dir).and_then(|d| d.listing.as_mut()) {
+                l.expire();
+                total -= n;
+            }
+        }
+        // 2. What stays: held inodes, entries of complete listings, and
+        //    every ancestor of those (paths are built from parents).
+        let grace = self.cfg.forget_grace;
+        let mut keep: HashSet<Ino> = HashSet::new();
+        for i in t.iter() {
+            let held = i.ino == ROOT_INO
+                || i.lookups > 0
+                || i.pins > 0
+                || i.holds_state()
+                || i.object.is_none()
+                || open.contains(&i.ino)
+                || uploading.contains(&i.ino)
+                || now.saturating_duration_since(i.last_used) < grace;
+            if held {
+                keep.insert(i.ino);
+            }
+            if let Some(l) = &i.listing {
+                keep.extend(l.detached.values().copied());
+                if l.fresh_until.is_some() {
+                    keep.extend(l.entries.values().copied());
+                }
+            }
+        }
+        let mut stack: Vec<Ino> = keep.iter().copied().collect();
+        while let Some(ino) = stack.pop() {
+            if let Some(p) = t.get(ino).map(|i| i.parent) {
+                if keep.insert(p) {
+                    stack.push(p);
+                }
+            }
+        }
+        let gone: Vec<Ino> = t
+            .iter()
+            .map(|i| i.ino)
+            .filter(|ino| !keep.contains(ino))
+            .collect();
+        // 3. Drop them, and their names from the (partial) listings.
+        let mut folders: HashSet<Ino> = HashSet::new();
+        let mut gone_dirs: HashSet<Ino> = HashSet::new();
+        for ino in &gone {
+            if let Some(i) = t.remove(*ino) {
+                if i.kind == FileKind::Directory {
+                    gone_dirs.insert(i.ino);
+                }
+                folders.extend(i.parents);
+            }
+        }
+        let gone_set: HashSet<Ino> = gone.iter().copied().collect();
+        for f in folders {
+            if let Some(l) = t.get_mut(f).and_then(|d| d.listing.as_mut()) {
+                l.entries.retain(|_, c| !gone_set.contains(c));
+                l.subdirs.set(None);
+            }
+        }
+        // A dropped folder is no filing any more (nlink counts filings; a
+        // new lookup of that folder makes a new inode).
+        if !gone_dirs.is_empty() {
+            for i in t.iter_mut() {
+                i.parents.retain(|p| !gone_dirs.contains(p));
+            }
+        }
+        if !gone.is_empty() {
+            tracing::debug!(dropped = gone.len(), left = t.len(), "inode table trimmed");
+        }
+        gone.len()
+    }
 
     pub async fn getattr(&self, ino: Ino) -> VfsResult<Attr> {
         let id = {
-            let t = self.lock();
+            let mut t = self.lock();
+            t.get_mut(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?
+                .last_used = Instant::now();
+            let t = t;
             let i = t
                 .get(ino)
                 .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
             if i.is_dirty()
                 || matches!(i.state, FileState::LocalOnly(_))
-                || i.attr_expires > Instant::now()
+                || i.attr_fresh(Instant::now(), self.log_healthy())
                 || i.unlinked
             {
                 return Ok(self.full_attr(&t, i));
@@ -707,12 +968,15 @@ impl Vfs {
                 None => return Ok(self.full_attr(&t, i)),
             }
         };
+        let epoch = self.log_epoch.load(Ordering::SeqCst);
         match self.meta(|| self.binding.object(&id, &READ_OPTS)).await {
             Ok(obj) => {
+                let trust = self.trust_until(epoch);
                 let mut t = self.lock();
                 if let Some(i) = t.get_mut(ino) {
                     if i.object_id() == Some(id.as_str()) && !i.is_dirty() {
                         self.apply_object(i, obj);
+                        i.attr_trusted_until = trust;
                     }
                 }
                 self.attr_of(&t, ino)
@@ -741,22 +1005,30 @@ impl Vfs {
     /// The full listing of a directory, with attributes (not `.`/`..`).
     pub async fn readdir(&self, ino: Ino) -> VfsResult<Vec<DirEntry>> {
         let folder_id = {
-            let t = self.lock();
+            let mut t = self.lock();
             let d = t
-                .get(ino)
+                .get_mut(ino)
                 .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
             if d.kind != FileKind::Directory {
                 return Err(VfsError::NotDir(d.name.clone()));
             }
+            d.last_used = Instant::now();
+            if let Some(l) = &mut d.listing {
+                l.last_used = Instant::now();
+            }
+            let d = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
             if let Some(l) = &d.listing {
-                if l.is_fresh(Instant::now()) {
+                if l.is_fresh(Instant::now(), self.log_healthy()) {
                     return Ok(self.entries(&t, l));
                 }
             }
             Self::folder_id(&t, ino)?
         };
+        let epoch = self.log_epoch.load(Ordering::SeqCst);
         match self.sweep(&folder_id).await {
-            Ok(objects) => Ok(self.install_listing(ino, objects)),
+            Ok(objects) => Ok(self.install_listing(ino, objects, epoch)),
             // Server lost: the listing we had is better than an error.
             Err(e @ (VfsError::Io(_) | VfsError::TimedOut(_))) => {
                 let t = self.lock();
@@ -774,6 +1046,8 @@ impl Vfs {
 
     /// One getChildren sweep: every page of a folder.
     async fn sweep(&self, folder_id: &str) -> VfsResult<Vec<CmisObject>> {
+        self.sweeps.fetch_add(1, Ordering::SeqCst);
+        let _running = SweepGuard(&self.sweeps);
         let mut objects = Vec::new();
         let mut skip = 0u64;
         loop {
@@ -800,8 +1074,10 @@ impl Vfs {
         Ok(objects)
     }
 
-    /// Replaces a directory's listing with a sweep's result.
-    fn install_listing(&self, ino: Ino, objects: Vec<CmisObject>) -> Vec<DirEntry> {
+    /// Replaces a directory's listing with the result of a sweep that
+    /// started at log epoch `epoch`.
+    fn install_listing(&self, ino: Ino, objects: Vec<CmisObject>, epoch: u64) -> Vec<DirEntry> {
+        let trust = self.trust_until(epoch);
         let keyed: Vec<(String, String)> = objects
             .iter()
             .map(|o| (o.name().to_string(), object_key(o)))
@@ -811,6 +1087,8 @@ impl Vfs {
         let mut listing = Listing {
             entries: Default::default(),
             fresh_until: Some(Instant::now() + self.cfg.metadata_ttl),
+            trusted_until: trust,
+            last_used: Instant::now(),
             negative: Default::default(),
             detached: t
                 .get(ino)
@@ -824,6 +1102,9 @@ impl Vfs {
                 continue;
             }
             let ino_c = self.upsert(&mut t, ino, name.clone(), obj);
+            if let Some(c) = t.get_mut(ino_c) {
+                c.attr_trusted_until = trust;
+            }
             listing.entries.insert(name, ino_c);
         }
         // Keep what exists only here (new files not uploaded yet); forget
@@ -849,6 +1130,9 @@ impl Vfs {
             // A sweep of a large folder can outlast the TTL: the folder's
             // own attributes count as fresh with its listing.
             d.attr_expires = d.attr_expires.max(Instant::now() + self.cfg.metadata_ttl);
+            if d.object.is_some() && d.attr_trusted_until.is_some() {
+                d.attr_trusted_until = d.attr_trusted_until.max(trust);
+            }
         }
         out
     }
@@ -2437,45 +2721,126 @@ impl Vfs {
         }
     }
 
-    /// Invalidates what the change log says changed.
-    fn invalidate(&self, object_ids: &[String]) {
+    /// Invalidates what the change log says changed: the named objects'
+    /// attributes and the listings of the folders we saw them in. What the
+    /// log cannot pin down falls back to the TTLs: an update may be a move
+    /// into a folder we listed (listings lose their trust); an object we
+    /// do not know may be new in one (listings expire) or the working copy
+    /// of one we know (attributes lose their trust).
+    fn invalidate(&self, events: &[(String, ChangeType)]) {
+        self.log_epoch.fetch_add(1, Ordering::SeqCst);
+        let by_id: HashMap<&str, ChangeType> =
+            events.iter().map(|(id, c)| (id.as_str(), *c)).collect();
         let mut t = self.lock();
-        let mut parents = Vec::new();
-        let mut unknown = false;
-        for id in object_ids {
-            let mut hit = false;
-            for i in t.iter_mut() {
-                let matches = i
-                    .object
-                    .as_ref()
-                    .is_some_and(|o| o.id() == id || o.version_series_id() == Some(id.as_str()));
-                if matches {
-                    hit = true;
-                    i.attr_expires = Instant::now();
-                    parents.extend(i.parents.iter().copied());
+        let mut hit: HashSet<&str> = HashSet::new();
+        let mut parents: HashSet<Ino> = HashSet::new();
+        let mut updated = false;
+        for i in t.iter_mut() {
+            let Some(o) = &i.object else { continue };
+            let found = [Some(o.id()), o.version_series_id()]
+                .into_iter()
+                .flatten()
+                .find_map(|k| by_id.get_key_value(k));
+            if let Some((id, change)) = found {
+                hit.insert(id);
+                updated |= *change == ChangeType::Updated;
+                i.expire_attr();
+                parents.extend(i.parents.iter().copied());
+            }
+        }
+        let unknown = events
+            .iter()
+            .any(|(id, c)| *c != ChangeType::Deleted && !hit.contains(id.as_str()));
+        for i in t.iter_mut() {
+            if unknown {
+                i.attr_trusted_until = None;
+            }
+            if let Some(l) = i.listing.as_mut() {
+                if unknown || parents.contains(&i.ino) {
+                    l.expire();
+                } else if updated {
+                    l.trusted_until = None;
                 }
             }
-            unknown |= !hit;
         }
-        for i in t.iter_mut() {
-            if i.kind == FileKind::Directory && (unknown || parents.contains(&i.ino)) {
-                if let Some(l) = i.listing.as_mut() {
-                    l.expire();
-                }
+    }
+
+    /// Records the outcome of a change-log poll that started at `started`.
+    fn log_polled(&self, started: Instant, ok: bool) {
+        if let Some(h) = self.log.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            h.ok = ok;
+            if ok {
+                h.last_ok = started;
             }
         }
     }
 }
 
-/// Polls getContentChanges and invalidates what changed.
-fn spawn_change_poll(vfs: Arc<Vfs>) {
+/// Trims the inode table when something may have become droppable.
+fn spawn_trimmer(vfs: Arc<Vfs>) {
+    let weak = Arc::downgrade(&vfs);
+    let every = vfs
+        .cfg
+        .forget_grace
+        .clamp(Duration::from_millis(100), Duration::from_secs(5));
+    drop(vfs);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(vfs) = weak.upgrade() else { return };
+            if vfs.stopping.load(Ordering::Relaxed) {
+                return;
+            }
+            let over = vfs.trim_needed.load(Ordering::Relaxed) || {
+                let t = vfs.lock();
+                t.iter()
+                    .filter_map(|i| i.listing.as_ref())
+                    .filter(|l| l.fresh_until.is_some())
+                    .map(|l| l.entries.len())
+                    .sum::<usize>()
+                    > vfs.cfg.max_listed_entries
+            };
+            if over {
+                vfs.trim();
+            }
+        }
+    });
+}
+
+/// Polls getContentChanges and invalidates what changed. A poll due while
+/// getChildren sweeps run waits for them and one more interval (in all at
+/// most [`MAX_POLL_DEFER`]): the log is read from a token, so nothing is
+/// lost, and a big folder's pages are not interleaved with polls. One attempt per poll: a failure makes the
+/// caches fall back to their TTLs at once.
+///
+/// The spec has getContentChanges return the event of the token it is
+/// given first, so each poll starts with the last event of the previous
+/// one: that repeat is skipped (where the events carry a time), else a
+/// quiet repository would invalidate its last changed object every poll.
+fn spawn_change_poll(vfs: Arc<Vfs>, mut last_seen: Option<crate::cmis::ChangeEvent>) {
     let weak = Arc::downgrade(&vfs);
     let mut token = vfs.info.latest_change_log_token.clone();
     let every = vfs.cfg.change_poll;
     drop(vfs);
     tokio::spawn(async move {
+        let mut deferred: Option<Instant> = None;
         loop {
             tokio::time::sleep(every).await;
+            let sweeping = |w: &std::sync::Weak<Vfs>| {
+                w.upgrade()
+                    .is_some_and(|v| v.sweeps.load(Ordering::SeqCst) > 0)
+            };
+            if sweeping(&weak) {
+                let since = *deferred.get_or_insert_with(Instant::now);
+                if since.elapsed() < MAX_POLL_DEFER {
+                    // Wait for the sweeps, then one quiet interval.
+                    while sweeping(&weak) && since.elapsed() < MAX_POLL_DEFER {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    continue;
+                }
+            }
+            deferred = None;
             let Some(vfs) = weak.upgrade() else { return };
             if vfs.stopping.load(Ordering::Relaxed) {
                 return;
@@ -2487,24 +2852,57 @@ fn spawn_change_poll(vfs: Arc<Vfs>) {
                 }
                 continue;
             }
-            match vfs
-                .meta(|| {
+            let started = Instant::now();
+            let mut events = Vec::new();
+            let mut ok = true;
+            // Page through everything since the token (bounded per poll).
+            for _ in 0..100 {
+                let page = tokio::time::timeout(
+                    vfs.cfg.request_timeout,
                     vfs.binding
-                        .content_changes(token.as_deref(), false, Some(1000))
-                })
+                        .content_changes(token.as_deref(), false, Some(1000)),
+                )
                 .await
-            {
-                Ok(ch) => {
-                    let ids: Vec<String> = ch.events.iter().map(|e| e.object_id.clone()).collect();
-                    if !ids.is_empty() {
-                        vfs.invalidate(&ids);
+                .unwrap_or_else(|_| {
+                    Err(CmisError::Timeout {
+                        url: "getContentChanges".into(),
+                    })
+                });
+                match page {
+                    Ok(ch) => {
+                        let more = ch.has_more_items && !ch.events.is_empty();
+                        let mut fresh = ch.events.as_slice();
+                        if let (Some(first), Some(seen)) = (fresh.first(), &last_seen) {
+                            if first.change_time.is_some()
+                                && first.object_id == seen.object_id
+                                && first.change_type == seen.change_type
+                                && first.change_time == seen.change_time
+                            {
+                                fresh = &fresh[1..];
+                            }
+                        }
+                        events.extend(fresh.iter().map(|e| (e.object_id.clone(), e.change_type)));
+                        if let Some(e) = ch.events.last() {
+                            last_seen = Some(e.clone());
+                        }
+                        if ch.latest_change_log_token.is_some() {
+                            token = ch.latest_change_log_token;
+                        }
+                        if !more {
+                            break;
+                        }
                     }
-                    if ch.latest_change_log_token.is_some() {
-                        token = ch.latest_change_log_token;
+                    Err(e) => {
+                        tracing::debug!("change log poll failed: {e}");
+                        ok = false;
+                        break;
                     }
                 }
-                Err(e) => tracing::debug!("change log poll failed: {e}"),
             }
+            if !events.is_empty() {
+                vfs.invalidate(&events);
+            }
+            vfs.log_polled(started, ok);
         }
     });
 }

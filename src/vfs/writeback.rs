@@ -449,7 +449,7 @@ fn apply_uploaded(
         i.user_mtime = None;
         vfs.sub_dirty(size);
         i.object = Some(up.object);
-        i.attr_expires = Instant::now();
+        i.expire_attr();
         let rekey = i.key != key;
         drop(t);
         let _ = vfs.store.remove_record(rec.id);
@@ -658,7 +658,7 @@ async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
             }
             if let Some(ino) = t.by_key(&key) {
                 if let Some(i) = t.get_mut(ino) {
-                    i.attr_expires = Instant::now();
+                    i.expire_attr();
                 }
             }
         }
