@@ -206,7 +206,7 @@ async fn serve(
         Some(listen) => {
             // Checked in run() already, before mounting.
             let auth = crate::dav::auth_config(&args.webdav_auth, false, listen)?;
-            let b = crate::dav::backend(vfs.clone(), args.webdav_auth.webdav_lock_checkout);
+            let b = crate::dav::backend(vfs.clone(), args.webdav_auth.lock_checkout());
             let r = cmisfs::webdav::serve(
                 cmisfs::webdav::WebdavOptions {
                     listen,

@@ -1,4 +1,4 @@
-//! WebDAV LOCK as a CMIS checkout (`--webdav-lock-checkout`), against
+//! WebDAV LOCK as a CMIS checkout (the default), against
 //! `cmisfs repo` (where cmis:document is versionable): the lock is visible
 //! to every CMIS client, survives a gateway restart, and UNLOCK ends it.
 
@@ -56,7 +56,6 @@ fn gateway(s: &Setup) -> DavServer {
         s.pwfile.display().to_string(),
         "--webdav-auth".into(),
         "none".into(),
-        "--webdav-lock-checkout".into(),
         "--listen".into(),
         "127.0.0.1:0".into(),
         "--cache-dir".into(),
@@ -157,7 +156,6 @@ fn lock_is_a_checkout_that_survives_a_restart() {
 }
 
 #[test]
-#[ignore = "needs the VFS to keep a document checked out by its own user writable (PUT under the lock is 403 now)"]
 fn put_under_lock_then_unlock_makes_one_new_version() {
     let s = setup();
     let g = gateway(&s);
@@ -170,6 +168,14 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     );
     let versions = version_count(&s, "doc.txt");
     let token = lock(&g, "doc.txt");
+    let p = cmis_props(&s, "doc.txt");
+    assert_eq!(
+        p["cmis:isVersionSeriesCheckedOut"],
+        true,
+        "{p}\n{}",
+        g.log()
+    );
+    assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
     std::fs::write(&f, b"version two").unwrap();
     let r = curl(&[
         "-T",
@@ -179,6 +185,14 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
         &g.at("doc.txt"),
     ]);
     assert_eq!(r.status, 204, "{}", g.log());
+    // Still checked out (the PUT went into the PWC: the versions are the
+    // old ones plus the PWC), and the new content is what the endpoint
+    // serves.
+    let p = cmis_props(&s, "doc.txt");
+    assert_eq!(p["cmis:isVersionSeriesCheckedOut"], true, "{p}");
+    assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
+    assert_eq!(version_count(&s, "doc.txt"), versions + 1);
+    assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
     let r = curl(&[
         "-X",
         "UNLOCK",
