@@ -86,11 +86,16 @@ fn version_count(s: &Setup, name: &str) -> usize {
 }
 
 fn lock(g: &DavServer, name: &str) -> String {
+    lock_for(g, name, 600)
+}
+
+fn lock_for(g: &DavServer, name: &str, secs: u32) -> String {
+    let timeout = format!("Timeout: Second-{secs}");
     let r = curl(&[
         "-X",
         "LOCK",
         "-H",
-        "Timeout: Second-600",
+        &timeout,
         "-H",
         "Content-Type: application/xml",
         "--data",
@@ -207,6 +212,51 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     );
     assert_eq!(version_count(&s, "doc.txt"), versions + 1);
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
+}
+
+/// A lock that times out ends its checkout like an UNLOCK: checked in
+/// when something was written under it (one new version), else
+/// cancelled; without any request coming in.
+#[test]
+fn lock_timeout_ends_the_checkout() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("doc.txt");
+    std::fs::write(&f, b"version one").unwrap();
+    for name in ["written.txt", "untouched.txt"] {
+        assert_eq!(curl(&["-T", f.to_str().unwrap(), &g.at(name)]).status, 201);
+    }
+    let versions = version_count(&s, "written.txt");
+    let t1 = lock_for(&g, "written.txt", 2);
+    lock_for(&g, "untouched.txt", 2);
+    for name in ["written.txt", "untouched.txt"] {
+        assert_eq!(cmis_props(&s, name)["cmis:isVersionSeriesCheckedOut"], true);
+    }
+    std::fs::write(&f, b"written under the lock").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        &format!("If: ({t1})"),
+        &g.at("written.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    let ended = |name: &str| {
+        (0..50).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            cmis_props(&s, name)["cmis:isVersionSeriesCheckedOut"] == false
+        })
+    };
+    assert!(ended("written.txt"), "{}", g.log());
+    assert!(ended("untouched.txt"), "{}", g.log());
+    assert_eq!(version_count(&s, "written.txt"), versions + 1);
+    assert_eq!(version_count(&s, "untouched.txt"), versions);
+    assert_eq!(
+        curl(&[&g.at("written.txt")]).body,
+        b"written under the lock"
+    );
+    assert_eq!(curl(&[&g.at("untouched.txt")]).body, b"version one");
 }
 
 /// MOVE of a new file onto an existing document (a save by temp file and
