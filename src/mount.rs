@@ -201,6 +201,9 @@ async fn serve(
         .await?
         .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
     let bg = session.spawn().context("cannot start the FUSE session")?;
+    // WebDAV requests and the change log invalidate the kernel's caches.
+    cmisfs::fuse::spawn_invalidator(&vfs, bg.notifier())
+        .context("cannot start the FUSE invalidation thread")?;
     // The same VFS over WebDAV (--webdav ADDR).
     let dav = match args.webdav {
         Some(listen) => {

@@ -3023,11 +3023,14 @@ impl Vfs {
         }
     }
 
-    /// Invalidates what the change log says changed.
+    /// Invalidates what the change log says changed, here and (through
+    /// the change notifications) in the kernel: the objects' attributes,
+    /// their names (renamed or deleted on the server) and their folders.
     fn invalidate(&self, object_ids: &[String]) {
         let mut t = self.lock();
         let mut parents = Vec::new();
         let mut unknown = false;
+        let mut changes = Vec::new();
         for id in object_ids {
             let mut hit = false;
             for i in t.iter_mut() {
@@ -3039,6 +3042,14 @@ impl Vfs {
                     hit = true;
                     i.attr_expires = Instant::now();
                     parents.extend(i.parents.iter().copied());
+                    changes.push(Change::Inode {
+                        ino: i.ino,
+                        data: false,
+                    });
+                    changes.extend(i.parents.iter().map(|&p| Change::Entry {
+                        parent: p,
+                        name: i.name.clone(),
+                    }));
                 }
             }
             unknown |= !hit;
@@ -3047,9 +3058,15 @@ impl Vfs {
             if i.kind == FileKind::Directory && (unknown || parents.contains(&i.ino)) {
                 if let Some(l) = i.listing.as_mut() {
                     l.expire();
+                    changes.push(Change::Inode {
+                        ino: i.ino,
+                        data: false,
+                    });
                 }
             }
         }
+        drop(t);
+        self.events.publish(changes);
     }
 }
 
