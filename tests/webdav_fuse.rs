@@ -151,3 +151,98 @@ fn webdav_changes_invalidate_the_mount_at_once() {
     assert_eq!(curl(&["-X", "DELETE", &s.at("sub/")]).status, 204);
     assert!(soon(|| !mnt.join("sub").exists()));
 }
+
+fn xattr(path: &std::path::Path, name: &str) -> String {
+    let out = std::process::Command::new("getfattr")
+        .args(["--only-values", "-n", name])
+        .arg(path)
+        .output()
+        .expect("getfattr (package attr)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A WebDAV LOCK checks the document out; a write through the mount goes
+/// into the working copy (the checkout stays); UNLOCK checks it in: one
+/// new version with what the mount wrote.
+#[test]
+fn fuse_writes_under_a_webdav_lock_go_into_the_checkout() {
+    require("fusermount3");
+    require("getfattr");
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let args: Vec<String> = vec![
+        "mount".into(),
+        mnt.display().to_string(),
+        "--data".into(),
+        dir.path().join("data").display().to_string(),
+        "--cache-dir".into(),
+        dir.path().join("cache").display().to_string(),
+        "--webdav".into(),
+        "127.0.0.1:0".into(),
+    ];
+    let s = DavServer::spawn(dir, &args, "WebDAV endpoint on ");
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("f");
+    std::fs::write(&f, b"one").unwrap();
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &s.at("doc.txt")]).status,
+        201
+    );
+    let doc = mnt.join("doc.txt");
+    let label = xattr(&doc, "user.cmis.versionLabel");
+    let lockinfo = r#"<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>t</D:owner></D:lockinfo>"#;
+    let r = curl(&[
+        "-X",
+        "LOCK",
+        "-H",
+        "Timeout: Second-600",
+        "--data",
+        lockinfo,
+        &s.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 200, "{}", s.log());
+    let token = r.header("lock-token").expect("Lock-Token").to_string();
+    assert_eq!(xattr(&doc, "user.cmis.isVersionSeriesCheckedOut"), "true");
+    assert_eq!(xattr(&doc, "user.cmis.versionSeriesCheckedOutBy"), "admin");
+
+    std::fs::write(&doc, b"two, written through the mount").unwrap();
+    assert_eq!(
+        curl(&[
+            "-X",
+            "UNLOCK",
+            "-H",
+            &format!("Lock-Token: {token}"),
+            &s.at("doc.txt")
+        ])
+        .status,
+        204,
+        "{}",
+        s.log()
+    );
+    assert_eq!(xattr(&doc, "user.cmis.isVersionSeriesCheckedOut"), "false");
+    let next = xattr(&doc, "user.cmis.versionLabel");
+    let minor = |l: &str| -> (u32, u32) {
+        let (a, b) = l.split_once('.').expect("major.minor");
+        (a.parse().unwrap(), b.parse().unwrap())
+    };
+    let (ma, mi) = minor(&label);
+    assert_eq!(
+        minor(&next),
+        (ma, mi + 1),
+        "{label} -> {next}: one new version"
+    );
+    assert_eq!(
+        curl(&[&s.at("doc.txt")]).body,
+        b"two, written through the mount"
+    );
+    assert_eq!(
+        std::fs::read(&doc).unwrap(),
+        b"two, written through the mount"
+    );
+}
