@@ -13,8 +13,9 @@
 //!   turns into a VFS setattr;
 //! - `X-OC-Mtime` on PUT/COPY/MOVE (ownCloud/Nextcloud clients, rclone)
 //!   sets the mtime of the result and answers `X-OC-Mtime: accepted`;
-//! - LOCK on a document asks the VFS to check it out (and UNLOCK to check it
-//!   in), so that the lock is visible in the repository;
+//! - LOCK on a document asks the VFS to check it out (and UNLOCK, or the
+//!   lock's timeout, to check it in or cancel the checkout), so that the
+//!   lock is visible in the repository;
 //! - OPTIONS carries `MS-Author-Via: DAV` (Microsoft Office wants it).
 
 use std::collections::HashMap;

@@ -10,7 +10,9 @@
 //! Expired locks are dropped whenever the table is used.
 //!
 //! The CMIS side of a lock on a versionable document (checkout) is not
-//! here: the HTTP layer asks the VFS for it around LOCK and UNLOCK.
+//! here: the HTTP layer asks the VFS for it around LOCK and UNLOCK, and for
+//! locks that time out, which this lock system sends on a channel
+//! ([`PersistentLs::on_expiry`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
