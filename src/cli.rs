@@ -71,6 +71,7 @@ pub struct DavAuthArgs {
         num_args = 0..=1,
         default_value_t = true,
         default_missing_value = "true",
+        require_equals = true,
         action = clap::ArgAction::Set,
         value_name = "BOOL"
     )]
@@ -345,4 +346,34 @@ fn read_secret(path: &std::path::Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read secret file {}", path.display()))?;
     Ok(text.lines().next().unwrap_or("").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_checkout(args: &[&str]) -> Option<bool> {
+        let cli = Cli::try_parse_from(["cmisfs", "webdav"].iter().chain(args)).ok()?;
+        match cli.command {
+            Command::Webdav(w) => Some(w.auth.lock_checkout()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn lock_checkout_is_on_by_default_and_can_be_turned_off() {
+        assert_eq!(lock_checkout(&[]), Some(true));
+        assert_eq!(lock_checkout(&["--webdav-lock-checkout"]), Some(true));
+        assert_eq!(lock_checkout(&["--webdav-lock-checkout=true"]), Some(true));
+        assert_eq!(
+            lock_checkout(&["--webdav-lock-checkout=false"]),
+            Some(false)
+        );
+        assert_eq!(lock_checkout(&["--no-webdav-lock-checkout"]), Some(false));
+        // A bare flag does not swallow the next argument.
+        assert_eq!(
+            lock_checkout(&["--webdav-lock-checkout", "--listen", "127.0.0.1:9"]),
+            Some(true)
+        );
+    }
 }

@@ -483,6 +483,10 @@ impl Vfs {
     /// (the inode stays the filed document).
     fn apply_object(&self, i: &mut Inode, obj: CmisObject) {
         if is_pwc(&obj) && !obj.is_folder() {
+            // Someone else's PWC (listed by some servers): not our content.
+            if self.own_checkout_of(&obj).is_none() {
+                return;
+            }
             if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
                 i.size = obj.content_length().unwrap_or(0);
                 if let Some(d) = obj.last_modification_date() {
@@ -1222,7 +1226,21 @@ impl Vfs {
             Ok(id) => id,
             // Ended by someone else meanwhile.
             Err(CmisError::ObjectNotFound(_)) => None,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // Still ours: keep the record, the caller may retry. Ended
+                // elsewhere (or another checkout now): forget ours.
+                let still = match &doc_id {
+                    Some(id) => match self.meta(|| self.binding.object(id, &READ_OPTS)).await {
+                        Ok(o) => self.own_checkout_of(&o).as_deref() == Some(rec.pwc_id.as_str()),
+                        Err(_) => true,
+                    },
+                    None => true,
+                };
+                if still {
+                    return Err(e.into());
+                }
+                None
+            }
         };
         if let Err(e) = self.store.remove_checkout(&key) {
             tracing::warn!(
