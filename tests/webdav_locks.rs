@@ -214,6 +214,56 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
 }
 
+/// A PUT under the lock, then a gateway restart: the PWC's content is
+/// what the endpoint serves, and UNLOCK still knows the PWC was written
+/// (one new version, not a cancel).
+#[test]
+fn put_under_lock_survives_a_restart() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("doc.txt");
+    std::fs::write(&f, b"version one").unwrap();
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &g.at("doc.txt")]).status,
+        201
+    );
+    let versions = version_count(&s, "doc.txt");
+    let token = lock(&g, "doc.txt");
+    std::fs::write(&f, b"version two, before the restart").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        &format!("If: ({token})"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    drop(g);
+    let g = gateway(&s);
+    assert_eq!(
+        curl(&[&g.at("doc.txt")]).body,
+        b"version two, before the restart"
+    );
+    let r = curl(&[
+        "-X",
+        "UNLOCK",
+        "-H",
+        &format!("Lock-Token: {token}"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    assert_eq!(
+        cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
+        false
+    );
+    assert_eq!(version_count(&s, "doc.txt"), versions + 1);
+    assert_eq!(
+        curl(&[&g.at("doc.txt")]).body,
+        b"version two, before the restart"
+    );
+}
+
 /// A lock that times out ends its checkout like an UNLOCK: checked in
 /// when something was written under it (one new version), else
 /// cancelled; without any request coming in.
