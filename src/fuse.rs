@@ -5,7 +5,9 @@
 //! fuser worker threads. Entry and attribute TTLs are the VFS's metadata
 //! TTL; directory listings are snapshotted at opendir so that readdir
 //! offsets stay stable; readdirplus gives the kernel every entry's
-//! attributes from the one getChildren sweep.
+//! attributes from the one getChildren sweep. What changes elsewhere (a
+//! WebDAV request served by the same VFS, the change log) reaches the
+//! kernel as invalidations from [`spawn_invalidator`]'s thread.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
