@@ -246,3 +246,77 @@ fn fuse_writes_under_a_webdav_lock_go_into_the_checkout() {
         b"two, written through the mount"
     );
 }
+
+/// What the repository's change log reports (a rename and a deletion made
+/// by another CMIS client) reaches the kernel at the next poll (3 s), not
+/// after the 60 s entry TTL.
+#[test]
+fn server_side_changes_reach_the_mount_through_the_change_log() {
+    require("fusermount3");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = vec![
+        "repo".into(),
+        "--data".into(),
+        repo_dir.path().join("data").display().to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+    ];
+    let repo = DavServer::spawn(repo_dir, &args, "service URL: ");
+    let info = curl(&["-u", "admin:admin", &repo.url]);
+    let v: serde_json::Value = serde_json::from_slice(&info.body).unwrap();
+    let root = v
+        .as_object()
+        .and_then(|m| m.values().next())
+        .and_then(|r| r["rootFolderUrl"].as_str())
+        .unwrap()
+        .to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "admin\n").unwrap();
+    let args: Vec<String> = vec![
+        "mount".into(),
+        mnt.display().to_string(),
+        "--url".into(),
+        repo.url.clone(),
+        "--user".into(),
+        "admin".into(),
+        "--password-file".into(),
+        pw.display().to_string(),
+        "--cache-dir".into(),
+        dir.path().join("cache").display().to_string(),
+        "--metadata-ttl".into(),
+        "60s".into(),
+    ];
+    let m = DavServer::spawn(dir, &args, "mounted on ");
+    for (name, data) in [("a.txt", "a"), ("b.txt", "b")] {
+        let p = mnt.join(name);
+        std::fs::write(&p, data).unwrap();
+        std::fs::File::open(&p).unwrap().sync_all().unwrap();
+        assert!(p.exists());
+    }
+    let r = curl(&[
+        "-u",
+        "admin:admin",
+        "--data",
+        "cmisaction=update&propertyId[0]=cmis:name&propertyValue[0]=c.txt",
+        &format!("{root}/a.txt"),
+    ]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = curl(&[
+        "-u",
+        "admin:admin",
+        "--data",
+        "cmisaction=delete",
+        &format!("{root}/b.txt"),
+    ]);
+    assert!(r.status < 300, "{} {}", r.status, r.text());
+    let seen = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !mnt.join("a.txt").exists() && !mnt.join("b.txt").exists()
+    });
+    assert!(seen, "old names still in the mount:\n{}", m.log());
+    assert_eq!(std::fs::read(mnt.join("c.txt")).unwrap(), b"a");
+}

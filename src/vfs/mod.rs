@@ -3049,6 +3049,9 @@ impl Vfs {
         let mut parents = Vec::new();
         let mut unknown = false;
         let mut changes = Vec::new();
+        // (folder, name, inode): names to look up afresh (renamed or
+        // deleted on the server: a listing keeps its names after expiry).
+        let mut names: Vec<(Ino, String, Ino)> = Vec::new();
         for id in object_ids {
             let mut hit = false;
             for i in t.iter_mut() {
@@ -3068,9 +3071,19 @@ impl Vfs {
                         parent: p,
                         name: i.name.clone(),
                     }));
+                    if !i.is_dirty() {
+                        names.extend(i.parents.iter().map(|&p| (p, i.name.clone(), i.ino)));
+                    }
                 }
             }
             unknown |= !hit;
+        }
+        for (dir, name, ino) in names {
+            if let Some(l) = t.get_mut(dir).and_then(|d| d.listing.as_mut()) {
+                if l.entries.get(&name) == Some(&ino) {
+                    l.remove(&name);
+                }
+            }
         }
         for i in t.iter_mut() {
             if i.kind == FileKind::Directory && (unknown || parents.contains(&i.ino)) {
