@@ -1,8 +1,11 @@
 //! The FUSE adapter: translates kernel requests into [`Vfs`] calls.
 //!
-//! Translation only, no policy. Every callback hands its work to the tokio
-//! runtime and replies from the task, so a slow server never blocks the
-//! fuser worker threads. Entry and attribute TTLs are the VFS's metadata
+//! Translation only, no policy. Every callback that may wait on the
+//! server hands its work to the tokio runtime and replies from the task,
+//! so a slow server never blocks the fuser worker threads. Reads and
+//! writes that need only local data (a dirty file, downloaded bytes) are
+//! done on the fuser thread itself (`try_read_now`/`try_write_now`):
+//! no copy into a task, no hop to the runtime. Entry and attribute TTLs are the VFS's metadata
 //! TTL; directory listings are snapshotted at opendir so that readdir
 //! offsets stay stable; readdirplus gives the kernel every entry's
 //! attributes from the one getChildren sweep. What changes elsewhere (a
@@ -143,10 +146,13 @@ fn name(n: &OsStr) -> Result<String, Errno> {
         .map_err(|_| Errno::EINVAL)
 }
 
+/// The largest read-ahead and read request we ask the kernel for.
+pub const READ_AHEAD: u32 = 1 << 20;
+
 impl Filesystem for CmisFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
         let _ = config.add_capabilities(fuser::InitFlags::FUSE_DO_READDIRPLUS);
-        let _ = config.set_max_readahead(1 << 20);
+        let _ = config.set_max_readahead(READ_AHEAD);
         let _ = config.set_max_write(1 << 20);
         Ok(())
     }
@@ -337,6 +343,12 @@ impl Filesystem for CmisFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
+        if let Some(r) = self.vfs.try_read_now(fh.0, ino.0, offset, size) {
+            return match r {
+                Ok(d) => reply.data(&d),
+                Err(e) => reply.error(errno(&e)),
+            };
+        }
         let vfs = self.vfs.clone();
         self.rt.spawn(async move {
             match vfs.read(fh.0, ino.0, offset, size).await {
@@ -358,6 +370,12 @@ impl Filesystem for CmisFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
+        if let Some(r) = self.vfs.try_write_now(ino.0, offset, data, false) {
+            return match r {
+                Ok(n) => reply.written(n),
+                Err(e) => reply.error(errno(&e)),
+            };
+        }
         let vfs = self.vfs.clone();
         let data = data.to_vec();
         self.rt.spawn(async move {

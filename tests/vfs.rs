@@ -76,7 +76,7 @@ const W: OpenFlags = OpenFlags {
     exclusive: false,
 };
 
-async fn write_file(vfs: &Vfs, parent: u64, name: &str, data: &[u8]) -> u64 {
+async fn write_file(vfs: &Arc<Vfs>, parent: u64, name: &str, data: &[u8]) -> u64 {
     let (a, fh) = vfs.create(parent, name, 0o644, W).await.unwrap();
     vfs.write(fh, a.ino, 0, data).await.unwrap();
     vfs.release(fh, a.ino).await.unwrap();
@@ -100,7 +100,7 @@ async fn create_write_read_and_upload() {
     let ino = write_file(&vfs, ROOT_INO, "hello.txt", b"hello world").await;
     // Readable at once from the local copy.
     let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
-    assert_eq!(vfs.read(fh, ino, 6, 100).await.unwrap(), b"world");
+    assert_eq!(vfs.read(fh, ino, 6, 100).await.unwrap(), &b"world"[..]);
     vfs.release(fh, ino).await.unwrap();
     wait_uploaded(&vfs).await;
     assert_eq!(
@@ -126,7 +126,7 @@ async fn create_write_read_and_upload() {
     let v2 = e.vfs_in(cache2.path()).await;
     let a = v2.lookup(ROOT_INO, "hello.txt").await.unwrap();
     let fh = v2.open(a.ino, OpenFlags::default()).await.unwrap();
-    assert_eq!(v2.read(fh, a.ino, 6, 5).await.unwrap(), b"world");
+    assert_eq!(v2.read(fh, a.ino, 6, 5).await.unwrap(), &b"world"[..]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,7 +437,7 @@ async fn vim_style_backup_rename_save_keeps_identity() {
         .unwrap();
     assert!(vfs.lookup(ROOT_INO, "notes.md").await.is_err());
     let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
-    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"first");
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), &b"first"[..]);
     vfs.release(fh, f).await.unwrap();
     let n = write_file(&vfs, ROOT_INO, "notes.md", b"second").await;
     vfs.unlink(ROOT_INO, "notes.md~").await.unwrap();
@@ -461,7 +461,7 @@ async fn an_unlinked_open_file_stays_usable_and_is_not_uploaded() {
     vfs.write(fh, a.ino, 0, b"abc").await.unwrap();
     vfs.unlink(ROOT_INO, "scratch").await.unwrap();
     vfs.write(fh, a.ino, 3, b"def").await.unwrap();
-    assert_eq!(vfs.read(fh, a.ino, 0, 10).await.unwrap(), b"abcdef");
+    assert_eq!(vfs.read(fh, a.ino, 0, 10).await.unwrap(), &b"abcdef"[..]);
     vfs.release(fh, a.ino).await.unwrap();
     wait_uploaded(&vfs).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -497,7 +497,7 @@ async fn server_lost_then_back() {
     let a = vfs.getattr(f).await.unwrap();
     assert_eq!(a.size, 12);
     let fh = vfs.open(f, OpenFlags::default()).await.unwrap();
-    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), b"cached bytes");
+    assert_eq!(vfs.read(fh, f, 0, 100).await.unwrap(), &b"cached bytes"[..]);
     vfs.release(fh, f).await.unwrap();
     assert!(vfs.readdir(ROOT_INO).await.is_ok());
     // Writes land in the journal.
@@ -674,7 +674,7 @@ const WT: OpenFlags = OpenFlags {
     exclusive: false,
 };
 
-async fn overwrite(vfs: &Vfs, ino: u64, data: &[u8]) {
+async fn overwrite(vfs: &Arc<Vfs>, ino: u64, data: &[u8]) {
     let fh = vfs.open(ino, WT).await.unwrap();
     vfs.write(fh, ino, 0, data).await.unwrap();
     vfs.release(fh, ino).await.unwrap();
@@ -685,7 +685,7 @@ async fn read_all(vfs: &Arc<Vfs>, ino: u64) -> Vec<u8> {
     let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
     let b = vfs.read(fh, ino, 0, 1 << 20).await.unwrap();
     vfs.release(fh, ino).await.unwrap();
-    b
+    b.to_vec()
 }
 
 /// A checkout by our own user (another client of ours, or a WebDAV lock)
@@ -891,4 +891,71 @@ async fn files_survive_a_flaky_server() {
         let got = vfs.read(fh, f, 0, 100_000).await.unwrap();
         assert_eq!(&got, c, "f{i}.bin");
     }
+}
+
+/// A new file written by appends uploads while it is written (one
+/// streamed createDocument); a write elsewhere, a rename or an unlink
+/// breaks the stream off and the ordinary upload takes over, losing
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_new_files_stream_their_upload_and_fall_back_cleanly() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let mib = 1usize << 20;
+    let data: Vec<u8> = (0..24 * mib).map(|i| (i * 7 % 253) as u8).collect();
+    let append_all = |name: &'static str| {
+        let vfs = vfs.clone();
+        let data = data.clone();
+        async move {
+            let (a, fh) = vfs.create(ROOT_INO, name, 0o644, W).await.unwrap();
+            for (k, chunk) in data.chunks(mib).enumerate() {
+                vfs.write(fh, a.ino, (k * mib) as u64, chunk).await.unwrap();
+            }
+            (a.ino, fh)
+        }
+    };
+
+    // 1. Appends only, then fsync: streamed.
+    let (ino, fh) = append_all("streamed.bin").await;
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    assert_eq!(vfs.streamed_uploads(), 1);
+    assert_eq!(e.server_content("/streamed.bin").await.unwrap(), data);
+    let id = vfs.getxattr(ino, "user.cmis.objectId").await.unwrap();
+
+    // 2. A write back at the start aborts the stream; the file is
+    //    uploaded whole after close.
+    let (ino2, fh) = append_all("rewritten.bin").await;
+    vfs.write(fh, ino2, 0, b"REWRITTEN").await.unwrap();
+    vfs.release(fh, ino2).await.unwrap();
+    wait_uploaded(&vfs).await;
+    let mut expect = data.clone();
+    expect[..9].copy_from_slice(b"REWRITTEN");
+    assert_eq!(e.server_content("/rewritten.bin").await.unwrap(), expect);
+
+    // 3. Renamed while open and streaming: one document, the new name.
+    let (ino3, fh) = append_all("before.bin").await;
+    vfs.rename(ROOT_INO, "before.bin", ROOT_INO, "after.bin", false)
+        .await
+        .unwrap();
+    vfs.release(fh, ino3).await.unwrap();
+    wait_uploaded(&vfs).await;
+    assert_eq!(e.server_content("/after.bin").await.unwrap(), data);
+    assert!(e.server_content("/before.bin").await.is_none());
+
+    // 4. Unlinked while streaming: nothing reaches the server.
+    let (ino4, fh) = append_all("gone.bin").await;
+    vfs.unlink(ROOT_INO, "gone.bin").await.unwrap();
+    vfs.release(fh, ino4).await.unwrap();
+    wait_uploaded(&vfs).await;
+    assert!(e.server_content("/gone.bin").await.is_none());
+
+    assert_eq!(vfs.streamed_uploads(), 1, "only the first file streamed");
+    // The streamed document kept its identity and reads back locally.
+    assert_eq!(vfs.getxattr(ino, "user.cmis.objectId").await.unwrap(), id);
+    let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
+    assert_eq!(
+        vfs.read(fh, ino, (20 * mib) as u64, 16).await.unwrap(),
+        &data[20 * mib..20 * mib + 16]
+    );
 }

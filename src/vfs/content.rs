@@ -10,12 +10,13 @@
 //! entries are evicted; dirty data lives elsewhere (`CACHE/dirty/`) and is
 //! never evicted.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::cmis::{Binding, ByteRange};
@@ -68,6 +69,19 @@ impl Ranges {
         out
     }
 
+    /// The end of the present run of bytes that contains `from` (`from`
+    /// itself when that byte is missing).
+    pub fn contiguous_end(&self, from: u64) -> u64 {
+        let mut end = from;
+        for &(s, e) in &self.0 {
+            if s > end {
+                break;
+            }
+            end = end.max(e);
+        }
+        end
+    }
+
     pub fn bytes(&self) -> u64 {
         self.0.iter().map(|(s, e)| e - s).sum()
     }
@@ -84,6 +98,10 @@ struct Entry {
     progress: Arc<tokio::sync::Notify>,
     /// The last background download's failure, for the waiting reader.
     error: Option<VfsError>,
+    /// Downloaded chunks not yet stored in the cache file, by offset:
+    /// readers take them from memory, so storing runs beside the download
+    /// instead of in front of the reader.
+    unwritten: BTreeMap<u64, Bytes>,
 }
 
 /// What a reader needs from the cache.
@@ -104,6 +122,16 @@ pub struct ContentCache {
     dir: PathBuf,
     limit: u64,
     entries: Mutex<HashMap<String, Entry>>,
+}
+
+/// Downloaded bytes are stored in the cache file in runs of this size...
+const WRITE_BATCH: usize = 1 << 20;
+/// ...with at most this many runs waiting to be stored (bounds memory).
+const WRITES_AHEAD: usize = 16;
+
+async fn join_write(w: tokio::task::JoinHandle<VfsResult<()>>) -> VfsResult<()> {
+    w.await
+        .map_err(|e| VfsError::Io(format!("cache writer failed: {e}")))?
 }
 
 fn io_err(what: &str, e: std::io::Error) -> VfsError {
@@ -152,6 +180,7 @@ impl ContentCache {
             inflight: Vec::new(),
             progress: Arc::new(tokio::sync::Notify::new()),
             error: None,
+            unwritten: BTreeMap::new(),
         });
         e.last_used = Instant::now();
         (e.path.clone(), e.progress.clone())
@@ -162,14 +191,6 @@ impl ContentCache {
         match map.get(key) {
             Some(e) => e.ranges.missing(start, end),
             None => vec![(start, end)],
-        }
-    }
-
-    fn add_range(&self, key: &str, start: u64, end: u64) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = map.get_mut(key) {
-            e.ranges.add(start, end);
-            e.progress.notify_waiters();
         }
     }
 
@@ -206,12 +227,53 @@ impl ContentCache {
         }
     }
 
-    /// Starts downloading the read-ahead window after `want.offset` unless
-    /// a download of this entry is running already.
+    /// The cache file when `[start, end)` of the entry is all present.
+    pub fn present(&self, object_id: &str, token: &str, start: u64, end: u64) -> Option<PathBuf> {
+        let key = entry_key(object_id, token);
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = map.get_mut(&key)?;
+        if !e.ranges.missing(start, end).is_empty() {
+            return None;
+        }
+        e.last_used = Instant::now();
+        Some(e.path.clone())
+    }
+
+    /// Keeps a sequential reader's read-ahead window filled: when less than
+    /// `want.readahead` after `want.offset` is present or being downloaded,
+    /// a download of the next half window starts. So a
+    /// sequential read costs a few large range requests (the window grows
+    /// with the caller's), not one per read call.
     pub fn prefetch(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>) {
         let key = entry_key(want.object_id, want.token);
         self.entry(&key);
-        self.start_download(binding, want, &key);
+        let target = want.offset.saturating_add(want.readahead).min(want.size);
+        let covered = {
+            let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(e) = map.get(&key) else {
+                return;
+            };
+            let mut have = e.ranges.clone();
+            for &(s, t) in &e.inflight {
+                have.add(s, t);
+            }
+            have.contiguous_end(want.offset)
+        };
+        if covered >= target {
+            return;
+        }
+        // Requests of half a window: two run side by side while the reader
+        // consumes the first (one stream alone leaves the CPUs idle while
+        // it waits on the network round trips).
+        let step = (want.readahead / 2).max(1 << 20);
+        let upto = covered.saturating_add(step).min(want.size);
+        let from = Want {
+            offset: covered,
+            len: upto - covered,
+            readahead: upto - covered,
+            ..*want
+        };
+        self.start_download(binding, &from, &key);
     }
 
     fn start_download(self: &Arc<Self>, binding: &Arc<dyn Binding>, want: &Want<'_>, key: &str) {
@@ -245,12 +307,14 @@ impl ContentCache {
         let (key, object_id) = (key.to_string(), want.object_id.to_string());
         tokio::spawn(async move {
             let r = async {
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&path)
-                    .map_err(|e| io_err("cannot open a cache file", e))?;
+                let file = Arc::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&path)
+                        .map_err(|e| io_err("cannot open a cache file", e))?,
+                );
                 for &(s, e) in &holes {
                     cache
                         .fetch(&*binding, &object_id, &file, &key, s, e)
@@ -282,10 +346,10 @@ impl ContentCache {
     }
 
     async fn fetch(
-        &self,
+        self: &Arc<Self>,
         binding: &dyn Binding,
         object_id: &str,
-        file: &std::fs::File,
+        file: &Arc<std::fs::File>,
         key: &str,
         start: u64,
         end: u64,
@@ -303,30 +367,67 @@ impl ContentCache {
         let mut pos = stream.range_start.unwrap_or(0);
         let mut body = stream.body;
         let mut done_from = start;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| VfsError::Io(format!("download broke off: {e}")))?;
-            let cstart = pos;
-            let cend = pos + chunk.len() as u64;
-            pos = cend;
-            if cend <= start {
-                continue;
+        // Chunks become readable at once (from memory) and are stored by
+        // blocking writes, WRITE_BATCH bytes at a time, at most
+        // WRITES_AHEAD batches behind the download.
+        let mut batch: Vec<(u64, Bytes)> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let mut writes: VecDeque<tokio::task::JoinHandle<VfsResult<()>>> = VecDeque::new();
+        let r = async {
+            loop {
+                let next = body.next().await;
+                let finished = next.is_none();
+                if let Some(chunk) = next {
+                    let chunk =
+                        chunk.map_err(|e| VfsError::Io(format!("download broke off: {e}")))?;
+                    let cstart = pos;
+                    let cend = pos + chunk.len() as u64;
+                    pos = cend;
+                    if cend > start {
+                        let skip = start.saturating_sub(cstart) as usize;
+                        let upto = (end.min(cend) - cstart) as usize;
+                        if skip < upto {
+                            let at = cstart + skip as u64;
+                            let piece = chunk.slice(skip..upto);
+                            let reached = at + piece.len() as u64;
+                            self.add_unwritten(key, at, piece.clone(), done_from, reached);
+                            done_from = done_from.max(reached);
+                            batch_bytes += piece.len();
+                            batch.push((at, piece));
+                        }
+                    }
+                }
+                let complete = pos >= end;
+                if !batch.is_empty() && (batch_bytes >= WRITE_BATCH || complete || finished) {
+                    if writes.len() >= WRITES_AHEAD {
+                        if let Some(w) = writes.pop_front() {
+                            join_write(w).await?;
+                        }
+                    }
+                    let (cache, file, key) = (self.clone(), file.clone(), key.to_string());
+                    let chunks = std::mem::take(&mut batch);
+                    batch_bytes = 0;
+                    writes.push_back(tokio::task::spawn_blocking(move || {
+                        cache.store(&file, &key, &chunks)
+                    }));
+                }
+                if complete || finished {
+                    break;
+                }
             }
-            let skip = start.saturating_sub(cstart) as usize;
-            let upto = (end.min(cend) - cstart) as usize;
-            if skip < upto {
-                file.write_at(&chunk[skip..upto], cstart + skip as u64)
-                    .map_err(|e| io_err("cannot write the content cache", e))?;
-            }
-            // Record progress as we go so a parallel reader could use it.
-            let reached = end.min(cend);
-            if reached > done_from {
-                self.add_range(key, done_from, reached);
-                done_from = reached;
-            }
-            if cend >= end {
-                break;
+            Ok::<(), VfsError>(())
+        }
+        .await;
+        // Every write finishes (or fails) before the download counts as
+        // done: an entry with no download running has nothing in memory.
+        let mut stored = Ok(());
+        for w in writes {
+            if let Err(e) = join_write(w).await {
+                stored = Err(e);
             }
         }
+        r?;
+        stored?;
         if done_from < end {
             return Err(VfsError::Io(format!(
                 "the server sent {} of {} bytes",
@@ -335,6 +436,127 @@ impl ContentCache {
             )));
         }
         Ok(())
+    }
+
+    /// Makes a downloaded chunk readable before it is stored.
+    fn add_unwritten(&self, key: &str, at: u64, piece: Bytes, from: u64, reached: u64) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get_mut(key) {
+            e.unwritten.insert(at, piece);
+            if reached > from {
+                e.ranges.add(from, reached);
+            }
+            e.progress.notify_waiters();
+        }
+    }
+
+    /// Stores chunks in the cache file, then drops them from memory. On
+    /// failure (disk full) the entry forgets what it had: the bytes are
+    /// fetched again and the reader gets the error.
+    fn store(&self, file: &std::fs::File, key: &str, chunks: &[(u64, Bytes)]) -> VfsResult<()> {
+        let mut result = Ok(());
+        for (at, piece) in chunks {
+            if let Err(e) = file.write_all_at(piece, *at) {
+                result = Err(io_err("cannot write the content cache", e));
+                break;
+            }
+        }
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get_mut(key) {
+            for (at, _) in chunks {
+                e.unwritten.remove(at);
+            }
+            if e.unwritten.is_empty() {
+                e.progress.notify_waiters();
+            }
+            if let Err(err) = &result {
+                e.ranges = Ranges::default();
+                e.unwritten.clear();
+                e.error = Some(err.clone());
+                e.progress.notify_waiters();
+            }
+        }
+        result
+    }
+
+    /// Reads `[offset, offset+len)` of an entry made present by
+    /// [`ensure`]: from the chunks still in memory and the cache file.
+    /// A read inside one chunk costs no copy.
+    pub fn read(
+        &self,
+        object_id: &str,
+        token: &str,
+        path: &Path,
+        offset: u64,
+        len: usize,
+    ) -> VfsResult<Bytes> {
+        let key = entry_key(object_id, token);
+        let end = offset + len as u64;
+        // Chunks overlapping the range, cloned under the lock: a chunk
+        // missing here was stored before this snapshot, so the file has it.
+        let chunks: Vec<(u64, Bytes)> = {
+            let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get(&key) {
+                Some(e) if !e.unwritten.is_empty() => {
+                    let first = e
+                        .unwritten
+                        .range(..=offset)
+                        .next_back()
+                        .map(|(k, _)| *k)
+                        .unwrap_or(offset);
+                    e.unwritten
+                        .range(first..end)
+                        .filter(|(k, b)| **k + b.len() as u64 > offset)
+                        .map(|(k, b)| (*k, b.clone()))
+                        .collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        if let [(at, b)] = chunks.as_slice() {
+            if *at <= offset && at + b.len() as u64 >= end {
+                let from = (offset - at) as usize;
+                return Ok(b.slice(from..from + len));
+            }
+        }
+        // All in memory (the chunks are sorted and disjoint): one copy.
+        let mut reach = offset;
+        for (at, b) in &chunks {
+            if *at > reach {
+                break;
+            }
+            reach = reach.max(at + b.len() as u64);
+        }
+        if !chunks.is_empty() && reach >= end {
+            let mut buf = bytes::BytesMut::with_capacity(len);
+            for (at, b) in &chunks {
+                let s = offset.max(*at);
+                let t = end.min(at + b.len() as u64);
+                if s < t {
+                    buf.extend_from_slice(&b[(s - at) as usize..(t - at) as usize]);
+                }
+            }
+            return Ok(buf.freeze());
+        }
+        let mut buf = if chunks.is_empty() {
+            Self::read_at(path, offset, len)?
+        } else {
+            // Partly in memory: the file (zeros where not stored yet, or
+            // short), then the chunks over it.
+            let mut buf = Self::read_at(path, offset, len)?;
+            buf.resize(len, 0);
+            for (at, b) in &chunks {
+                let s = offset.max(*at);
+                let t = end.min(at + b.len() as u64);
+                if s < t {
+                    buf[(s - offset) as usize..(t - offset) as usize]
+                        .copy_from_slice(&b[(s - at) as usize..(t - at) as usize]);
+                }
+            }
+            buf
+        };
+        buf.truncate(len);
+        Ok(Bytes::from(buf))
     }
 
     /// Reads `[offset, offset+len)` of a cached entry (after [`ensure`]).
@@ -353,6 +575,24 @@ impl ContentCache {
         }
         buf.truncate(got);
         Ok(buf)
+    }
+
+    /// Waits until no downloaded bytes of the entry are only in memory
+    /// (before the cache file is used as a whole).
+    async fn wait_stored(&self, object_id: &str, token: &str) {
+        let key = entry_key(object_id, token);
+        loop {
+            let notified = {
+                let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+                match map.get(&key) {
+                    Some(e) if !e.unwritten.is_empty() => e.progress.clone(),
+                    _ => return,
+                }
+            };
+            let n = notified.notified();
+            // Bounded: the writer signals after each batch; poll anyway.
+            let _ = tokio::time::timeout(Duration::from_millis(20), n).await;
+        }
     }
 
     /// Copies the whole document into `dest` (to start editing it).
@@ -377,6 +617,7 @@ impl ContentCache {
                 },
             )
             .await?;
+        self.wait_stored(object_id, token).await;
         if size == 0 {
             std::fs::File::create(dest).map_err(|e| io_err("cannot create a cache file", e))?;
             return Ok(());
@@ -412,6 +653,7 @@ impl ContentCache {
                 inflight: Vec::new(),
                 progress: Arc::new(tokio::sync::Notify::new()),
                 error: None,
+                unwritten: BTreeMap::new(),
             },
         );
         drop(map);
@@ -466,5 +708,50 @@ mod tests {
         assert_eq!(r.0, vec![(10, 40)]);
         assert_eq!(r.missing(5, 45), vec![(5, 10), (40, 45)]);
         assert_eq!(r.bytes(), 30);
+        assert_eq!(r.contiguous_end(12), 40);
+        assert_eq!(r.contiguous_end(40), 40);
+        assert_eq!(r.contiguous_end(5), 5);
+    }
+
+    /// Reads see downloaded bytes whether they are still in memory, in
+    /// the file, or split between both.
+    #[test]
+    fn reads_combine_memory_and_file() {
+        let dir = std::env::temp_dir().join(format!("cmisfs-content-{}", std::process::id()));
+        let cache = ContentCache::new(&dir, 1 << 30).unwrap();
+        let key = entry_key("doc", "t1");
+        let (path, _) = cache.entry(&key);
+        let data: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+        // Bytes 0..100 stored, 100..200 and 200..300 only in memory.
+        std::fs::write(&path, &data[..100]).unwrap();
+        {
+            let mut map = cache.entries.lock().unwrap();
+            let e = map.get_mut(&key).unwrap();
+            e.ranges.add(0, 300);
+            e.unwritten
+                .insert(100, Bytes::copy_from_slice(&data[100..200]));
+            e.unwritten
+                .insert(200, Bytes::copy_from_slice(&data[200..300]));
+        }
+        let read = |off: u64, len: usize| cache.read("doc", "t1", &path, off, len).unwrap();
+        assert_eq!(read(120, 50), &data[120..170]); // inside one chunk
+        assert_eq!(read(150, 100), &data[150..250]); // across chunks
+        assert_eq!(read(50, 200), &data[50..250]); // file and memory
+        assert_eq!(read(0, 60), &data[0..60]); // file only
+
+        // Once stored, the same reads come from the file.
+        let chunks: Vec<(u64, Bytes)> = {
+            let map = cache.entries.lock().unwrap();
+            map[&key]
+                .unwritten
+                .iter()
+                .map(|(k, b)| (*k, b.clone()))
+                .collect()
+        };
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        cache.store(&f, &key, &chunks).unwrap();
+        assert!(cache.entries.lock().unwrap()[&key].unwritten.is_empty());
+        assert_eq!(read(50, 250), &data[50..300]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

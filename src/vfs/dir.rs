@@ -13,6 +13,7 @@
 //! cut at 255 bytes), the later ones in a stable order get
 //! [`names::disambiguate`]'s suffix.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,10 @@ pub struct Listing {
     /// local-only backup name (vim's `file` → `file~`): the server copy is
     /// untouched, and a new file of that name becomes a save into it.
     pub detached: HashMap<String, Ino>,
+    /// How many entries are directories (a directory's nlink), counted
+    /// once per change of `entries`: counting on every getattr made
+    /// listing a big folder over WebDAV quadratic.
+    pub subdirs: Cell<Option<u32>>,
 }
 
 impl Listing {
@@ -39,7 +44,18 @@ impl Listing {
             fresh_until: None,
             negative: HashMap::new(),
             detached: HashMap::new(),
+            subdirs: Cell::new(None),
         }
+    }
+
+    /// The number of subdirectories, `is_dir` telling an entry's kind.
+    pub fn subdirs(&self, is_dir: impl Fn(Ino) -> bool) -> u32 {
+        if let Some(n) = self.subdirs.get() {
+            return n;
+        }
+        let n = self.entries.values().filter(|c| is_dir(**c)).count() as u32;
+        self.subdirs.set(Some(n));
+        n
     }
 
     pub fn is_fresh(&self, now: Instant) -> bool {
@@ -62,10 +78,12 @@ impl Listing {
 
     pub fn insert(&mut self, name: String, ino: Ino) {
         self.negative.remove(&name);
+        self.subdirs.set(None);
         self.entries.insert(name, ino);
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Ino> {
+        self.subdirs.set(None);
         self.entries.remove(name)
     }
 

@@ -29,8 +29,10 @@
 //! synchronous; file content is written back.
 
 pub mod content;
+mod data;
 pub mod dir;
 pub mod events;
+pub mod feed;
 pub mod inode;
 pub mod journal;
 pub mod names;
@@ -38,7 +40,6 @@ pub mod types;
 pub mod writeback;
 
 use std::collections::{HashMap, HashSet};
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -50,6 +51,7 @@ use crate::cmis::{
 };
 
 use content::ContentCache;
+use data::{Handle, Stream, MIN_WINDOW};
 use dir::Listing;
 pub use events::{from_kernel, Change};
 use inode::{Dirty, FileState, Inode, InodeTable, OwnCheckout};
@@ -142,19 +144,6 @@ pub struct PendingUpload {
     pub last_error: Option<String>,
 }
 
-/// An open file.
-#[derive(Debug, Clone)]
-struct Handle {
-    #[allow(dead_code)] // kept for debugging and the WebDAV adapter
-    ino: Ino,
-    write: bool,
-    next_off: u64,
-    window: u64,
-}
-
-const MIN_WINDOW: u64 = 1 << 20;
-const MAX_WINDOW: u64 = 32 << 20;
-
 /// The VFS of one mounted repository.
 pub struct Vfs {
     binding: Arc<dyn Binding>,
@@ -182,6 +171,13 @@ pub struct Vfs {
     orphan_errors: Mutex<HashMap<u64, (String, bool)>>,
     /// Inodes / records being uploaded now.
     uploading: Mutex<HashSet<Ino>>,
+    /// New files written by appends only, which may stream their upload
+    /// while being written (see [`feed`]).
+    streams: Mutex<HashMap<Ino, Stream>>,
+    /// The runtime, for tasks started from the FUSE threads.
+    rt: tokio::runtime::Handle,
+    /// Uploads that completed while their file was being written.
+    streamed: AtomicU64,
     stopping: AtomicBool,
     /// Who wants to hear of changes (the FUSE adapter).
     events: events::Subscribers,
@@ -277,6 +273,30 @@ fn transient(e: &CmisError) -> bool {
     }
 }
 
+/// A start-up request: a server error (a 503 from an overloaded server)
+/// is retried a few times, about 2 s in all; an unreachable server fails
+/// at once (connecting retried already).
+async fn startup_call<T, F>(timeout: Duration, call: impl Fn() -> F) -> VfsResult<T>
+where
+    F: std::future::Future<Output = Result<T, CmisError>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match tokio::time::timeout(timeout, call()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e))
+                if transient(&e) && !matches!(e, CmisError::Connect { .. }) && attempt < 4 =>
+            {
+                tracing::debug!("retrying a start-up request after: {e}");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(125 << attempt)).await;
+            }
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(VfsError::Io("the server did not answer".into())),
+        }
+    }
+}
+
 /// A definite no from the repository (permission, constraint, name...):
 /// retrying will not help until something changes there. Server errors
 /// (runtime, 5xx: often overload or a restart) are not counted: those
@@ -299,15 +319,10 @@ impl Vfs {
     /// journal, and starts the background tasks (upload worker, journal
     /// replay, change-log polling). Must run inside a tokio runtime.
     pub async fn new(binding: Arc<dyn Binding>, cfg: VfsConfig) -> VfsResult<Arc<Vfs>> {
-        let info = tokio::time::timeout(cfg.request_timeout, binding.repository_info())
-            .await
-            .map_err(|_| VfsError::Io("the server did not answer".into()))??;
-        let root_obj = tokio::time::timeout(
-            cfg.request_timeout,
-            binding.object(&info.root_folder_id, &READ_OPTS),
-        )
-        .await
-        .map_err(|_| VfsError::Io("the server did not answer".into()))??;
+        let timeout = cfg.request_timeout;
+        let info = startup_call(timeout, || binding.repository_info()).await?;
+        let root_obj =
+            startup_call(timeout, || binding.object(&info.root_folder_id, &READ_OPTS)).await?;
         std::fs::create_dir_all(&cfg.cache_dir)
             .map_err(|e| io_err("cannot create the cache directory", e))?;
         {
@@ -360,6 +375,9 @@ impl Vfs {
             orphans: Mutex::new(Vec::new()),
             orphan_errors: Mutex::new(HashMap::new()),
             uploading: Mutex::new(HashSet::new()),
+            streams: Mutex::new(HashMap::new()),
+            rt: tokio::runtime::Handle::current(),
+            streamed: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             events: events::Subscribers::default(),
         });
@@ -606,11 +624,8 @@ impl Vfs {
         let mut a = i.attr(self.cfg.uid, self.cfg.gid);
         if i.kind == FileKind::Directory {
             if let Some(l) = &i.listing {
-                let subdirs = l
-                    .entries
-                    .values()
-                    .filter(|c| t.get(**c).is_some_and(|x| x.kind == FileKind::Directory))
-                    .count() as u32;
+                let subdirs =
+                    l.subdirs(|c| t.get(c).is_some_and(|x| x.kind == FileKind::Directory));
                 a.nlink = 2 + subdirs;
             }
         }
@@ -876,6 +891,7 @@ impl Vfs {
                 .and_then(|d| d.listing.as_ref())
                 .map(|l| l.detached.clone())
                 .unwrap_or_default(),
+            subdirs: Default::default(),
         };
         for (obj, name) in objects.into_iter().zip(file_names) {
             if listing.detached.contains_key(&name) {
@@ -888,8 +904,9 @@ impl Vfs {
         // filings the server no longer has.
         let old = t.get_mut(ino).and_then(|d| d.listing.take());
         if let Some(old) = old {
+            let listed: HashSet<Ino> = listing.entries.values().copied().collect();
             for (name, c) in old.entries {
-                if listing.entries.values().any(|&x| x == c) {
+                if listed.contains(&c) {
                     continue;
                 }
                 let keep = t.get(c).is_some_and(|i| i.object.is_none() && !i.unlinked);
@@ -941,6 +958,7 @@ impl Vfs {
             ));
         }
         if let Some(size) = set.size {
+            self.abort_stream(ino);
             if self.cfg.read_only {
                 return Err(VfsError::ReadOnly);
             }
@@ -1449,6 +1467,7 @@ impl Vfs {
                 }
             };
             if flags.truncate {
+                self.abort_stream(ino);
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(&path)
@@ -1463,6 +1482,14 @@ impl Vfs {
                     if let FileState::Dirty(d) = &mut i.state {
                         d.generation += 1;
                     }
+                }
+                let fresh = t.get(ino).and_then(|i| {
+                    (matches!(i.state, FileState::Dirty(_)) && i.object.is_none())
+                        .then(|| i.name.clone())
+                });
+                drop(t);
+                if let Some(name) = fresh {
+                    self.track_appends(ino, &name);
                 }
             }
         }
@@ -1480,230 +1507,6 @@ impl Vfs {
                 },
             );
         Ok(fh)
-    }
-
-    /// Whether the kernel may keep its page cache for this file (the
-    /// content did not change since it was cached).
-    pub fn keep_cache(&self, ino: Ino) -> bool {
-        let mut t = self.lock();
-        let Some(i) = t.get_mut(ino) else {
-            return false;
-        };
-        match (&i.state, i.content_object()) {
-            (FileState::Clean, Some(o)) => {
-                let tag = version_tag(o);
-                let keep = i.page_cache_tag.as_deref() == Some(tag.as_str());
-                i.page_cache_tag = Some(tag);
-                keep
-            }
-            // Our own bytes: every change went through the kernel. After
-            // the upload the tag is new, so the next open starts afresh.
-            (FileState::Dirty(_) | FileState::LocalOnly(_), _) => {
-                i.page_cache_tag = None;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    pub async fn read(
-        self: &Arc<Self>,
-        fh: Fh,
-        ino: Ino,
-        offset: u64,
-        size: u32,
-    ) -> VfsResult<Vec<u8>> {
-        enum Src {
-            Local(PathBuf, u64),
-            Remote(String, String, u64),
-        }
-        let src = {
-            let t = self.lock();
-            let i = t
-                .get(ino)
-                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-            if i.kind == FileKind::Directory {
-                return Err(VfsError::IsDir(i.name.clone()));
-            }
-            match &i.state {
-                FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
-                FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
-                FileState::Clean => match i.content_object() {
-                    Some(o) => Src::Remote(o.id().to_string(), version_tag(o), i.size),
-                    None => Src::Local(PathBuf::new(), 0),
-                },
-            }
-        };
-        match src {
-            Src::Local(path, len) => {
-                if offset >= len {
-                    return Ok(Vec::new());
-                }
-                let n = (len - offset).min(size as u64) as usize;
-                ContentCache::read_at(&path, offset, n)
-            }
-            Src::Remote(id, tag, len) => {
-                if offset >= len {
-                    return Ok(Vec::new());
-                }
-                let window = {
-                    let mut h = self.handles.lock().unwrap_or_else(|p| p.into_inner());
-                    match h.get_mut(&fh) {
-                        Some(h) => {
-                            if offset == h.next_off && offset > 0 {
-                                h.window = (h.window * 2).min(MAX_WINDOW);
-                            } else if offset != h.next_off {
-                                h.window = MIN_WINDOW;
-                            }
-                            h.next_off = offset + size as u64;
-                            h.window
-                        }
-                        None => MIN_WINDOW,
-                    }
-                };
-                let want = content::Want {
-                    object_id: &id,
-                    token: &tag,
-                    size: len,
-                    offset,
-                    len: size as u64,
-                    readahead: window,
-                };
-                let path = tokio::time::timeout(
-                    self.cfg.request_timeout,
-                    self.cache.ensure(&self.binding, &want),
-                )
-                .await
-                .map_err(|_| VfsError::Io("download timed out".into()))??;
-                // Sequential: fetch the next window in the background so
-                // the download streams ahead of the reader.
-                let next = offset + size as u64;
-                if window >= 4 * MIN_WINDOW && next < len {
-                    let want = content::Want {
-                        object_id: &id,
-                        token: &tag,
-                        size: len,
-                        offset: next,
-                        len: window,
-                        readahead: window,
-                    };
-                    self.cache.prefetch(&self.binding, &want);
-                }
-                let n = (len - offset).min(size as u64) as usize;
-                ContentCache::read_at(&path, offset, n)
-            }
-        }
-    }
-
-    pub async fn write(&self, fh: Fh, ino: Ino, offset: u64, data: &[u8]) -> VfsResult<u32> {
-        let _ = fh;
-        // Back-pressure: wait while uploads are behind.
-        let mut waited = 0;
-        while self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes
-            && !self.stopping.load(Ordering::Relaxed)
-            && waited < 600
-        {
-            self.wake.notify_one();
-            let _ =
-                tokio::time::timeout(Duration::from_millis(500), self.progress.notified()).await;
-            waited += 1;
-        }
-        let clean = {
-            let t = self.lock();
-            matches!(t.get(ino).map(|i| &i.state), Some(FileState::Clean))
-        };
-        if clean {
-            // Uploaded by an fsync while still open (or written through a
-            // shared mapping): dirty again, from the uploaded content.
-            self.make_dirty(ino, true).await?;
-        }
-        let path = {
-            let t = self.lock();
-            match t.get(ino).map(|i| &i.state) {
-                Some(FileState::Dirty(d)) => d.path.clone(),
-                Some(FileState::LocalOnly(p)) => p.clone(),
-                Some(FileState::Clean) => {
-                    return Err(VfsError::Io(
-                        "write to a file not opened for writing".into(),
-                    ))
-                }
-                None => return Err(VfsError::NotFound(format!("inode {ino}"))),
-            }
-        };
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err("cannot open the cache file", e))?;
-        f.write_all_at(data, offset)
-            .map_err(|e| io_err("cannot write the cache file", e))?;
-        let mut t = self.lock();
-        if let Some(i) = t.get_mut(ino) {
-            let end = offset + data.len() as u64;
-            if end > i.size {
-                self.dirty_bytes.fetch_add(end - i.size, Ordering::Relaxed);
-                i.size = end;
-            }
-            i.touch_mtime();
-            i.user_mtime = None;
-            if let FileState::Dirty(d) = &mut i.state {
-                d.generation += 1;
-            }
-        }
-        Ok(data.len() as u32)
-    }
-
-    /// close(): a writer learns here that the repository refused the last
-    /// upload of this file for good (the data stays in the journal).
-    pub async fn flush(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
-        let write = self
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&fh)
-            .is_some_and(|h| h.write);
-        if !write {
-            return Ok(());
-        }
-        let t = self.lock();
-        match t.get(ino).and_then(|i| i.refused.clone()) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
-    /// Uploads now and waits: the server's answer is the result.
-    pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
-        let dirty = {
-            let t = self.lock();
-            t.get(ino).is_some_and(|i| i.is_dirty() && !i.unlinked)
-        };
-        if !dirty {
-            return Ok(());
-        }
-        writeback::upload_inode(self, ino).await
-    }
-
-    pub async fn release(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
-        let h = self
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&fh);
-        if h.is_some_and(|h| h.write) {
-            // Written by WebDAV: the mount's cached pages and size are old.
-            self.events.publish([Change::Inode { ino, data: true }]);
-            let mut t = self.lock();
-            if let Some(i) = t.get_mut(ino) {
-                i.writers = i.writers.saturating_sub(1);
-                if i.writers == 0 {
-                    if let FileState::Dirty(d) = &mut i.state {
-                        d.upload_at = Some(Instant::now() + self.cfg.write_back_delay);
-                    }
-                }
-            }
-            self.wake.notify_one();
-        }
-        Ok(())
     }
 
     // ---- creating and removing -------------------------------------------
@@ -1835,7 +1638,13 @@ impl Vfs {
         }
         Self::touch_dir(&mut t, parent);
         let attr = self.attr_of(&t, ino)?;
+        let streamable = t
+            .get(ino)
+            .is_some_and(|i| matches!(i.state, FileState::Dirty(_)));
         drop(t);
+        if streamable {
+            self.track_appends(ino, name);
+        }
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
         self.handles
             .lock()
@@ -1992,6 +1801,7 @@ impl Vfs {
             }
             i.io_lock.clone()
         };
+        self.abort_stream(ino);
         let _io = io.lock().await;
         let (object_id, parent_id) = {
             let t = self.lock();
@@ -2278,6 +2088,7 @@ impl Vfs {
                 .map(|i| i.io_lock.clone())
                 .ok_or_else(|| VfsError::NotFound(name.to_string()))?
         };
+        self.abort_stream(ino);
         let _io = io.lock().await;
         let (object, parent_id, new_parent_id) = {
             let t = self.lock();
@@ -2509,6 +2320,8 @@ impl Vfs {
                 _ => return Err(VfsError::NotFound(name.to_string())),
             }
         };
+        self.abort_stream(src);
+        self.abort_stream(dst);
         let (_g1, _g2) = if src < dst {
             let g1 = l1.lock().await;
             (g1, l2.lock().await)
@@ -2925,6 +2738,12 @@ impl Vfs {
     // ---- lifecycle -------------------------------------------------------
 
     /// What is still to upload.
+    /// How many uploads ran while their file was still being written
+    /// (streamed, see [`feed`]) and completed.
+    pub fn streamed_uploads(&self) -> u64 {
+        self.streamed.load(Ordering::Relaxed)
+    }
+
     pub fn pending(&self) -> Vec<PendingUpload> {
         self.pending_refused().into_iter().map(|(p, _)| p).collect()
     }

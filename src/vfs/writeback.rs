@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use crate::cmis::{prop, CmisError, CmisObject, ContentUpload, Properties};
 
+use super::feed::Feed;
 use super::inode::FileState;
 use super::journal::{JournalRecord, ObjectState};
 use super::types::{Ino, VfsError, VfsResult};
@@ -283,20 +284,22 @@ pub async fn upload_inode(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
     r
 }
 
-async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
-    let (rec, generation, parent) = {
+/// What to upload for a dirty inode: its journal record, its write
+/// generation and its folder (`None`: nothing to upload).
+fn prepare(vfs: &Vfs, ino: Ino) -> VfsResult<Option<(JournalRecord, u64, Ino)>> {
+    let prepared = {
         let t = vfs.lock();
         let Some(i) = t.get(ino) else {
-            return Ok(());
+            return Ok(None);
         };
         let FileState::Dirty(d) = &i.state else {
-            return Ok(());
+            return Ok(None);
         };
         if i.unlinked {
-            return Ok(());
+            return Ok(None);
         }
         let parent_id = Vfs::folder_id(&t, i.parent)?;
-        (
+        Some((
             JournalRecord {
                 id: d.journal_id,
                 parent_id,
@@ -308,7 +311,14 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             },
             d.generation,
             i.parent,
-        )
+        ))
+    };
+    Ok(prepared)
+}
+
+async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
+    let Some((rec, generation, parent)) = prepare(vfs, ino)? else {
+        return Ok(());
     };
     let name = vfs.display_path(ino);
     let result = tokio::time::timeout(
@@ -322,109 +332,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
         })
     });
     match result {
-        Ok(up) => {
-            let mut t = vfs.lock();
-            if let Some(c) = &up.conflict_copy {
-                // The conflict copy shows up at the next listing.
-                let _ = c;
-                if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
-                    l.expire();
-                }
-            }
-            let key = object_key(&up.object);
-            // Uploaded into our PWC: the document (id, token) is unchanged.
-            let into_pwc = super::is_pwc(&up.object);
-            let Some(i) = t.get_mut(ino) else {
-                return Ok(());
-            };
-            let key = if into_pwc { i.key.clone() } else { key };
-            let still = match &i.state {
-                FileState::Dirty(d) => d.generation == generation,
-                _ => false,
-            };
-            let size = i.size;
-            let mtime = i.user_mtime;
-            let mode = i.user_mode;
-            let atime = i.atime;
-            i.attempts = 0;
-            i.last_error = None;
-            i.refused = None;
-            if up.conflict_copy.is_some() {
-                // Show the server's copy again.
-                if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
-                    let _ = std::fs::remove_file(&d.path);
-                }
-                i.user_mtime = None;
-                vfs.sub_dirty(size);
-                i.object = Some(up.object);
-                i.attr_expires = Instant::now();
-                let rekey = i.key != key;
-                drop(t);
-                let _ = vfs.store.remove_record(rec.id);
-                if rekey {
-                    vfs.lock().rekey(ino, key);
-                }
-                return Ok(());
-            }
-            if still {
-                if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
-                    // Our bytes are the server's now: keep them as clean
-                    // cache (warm re-reads).
-                    vfs.cache
-                        .adopt(up.object.id(), &version_tag(&up.object), &d.path, size);
-                }
-                vfs.sub_dirty(size);
-            } else if let FileState::Dirty(d) = &mut i.state {
-                if !into_pwc {
-                    d.base_token = up.object.change_token().map(str::to_string);
-                }
-            }
-            let tag = version_tag(&up.object);
-            let was_key = i.key.clone();
-            if still {
-                // The kernel's pages hold exactly what was uploaded.
-                i.page_cache_tag = Some(tag.clone());
-                vfs.apply_object(i, up.object.clone());
-                if let Some(m) = mtime {
-                    i.mtime = m;
-                }
-                if let Some(m) = mode {
-                    i.perm = (m & 0o7777) as u16;
-                }
-                i.size = size;
-            } else if into_pwc {
-                if let Some(c) = i.checkout.as_mut() {
-                    c.pwc = Some(up.object.clone());
-                }
-            } else {
-                i.object = Some(up.object.clone());
-            }
-            drop(t);
-            if was_key != key {
-                vfs.lock().rekey(ino, key.clone());
-            }
-            if mtime.is_some() || mode.is_some() || atime.is_some() {
-                let st = ObjectState {
-                    token: tag,
-                    atime_ns: atime.map(super::now_ns),
-                    mtime_ns: mtime.map(super::now_ns),
-                    mode,
-                };
-                if let Err(e) = vfs.store.put_state(&key, &st) {
-                    tracing::warn!("cannot keep the mtime of {name}: {e}");
-                }
-            }
-            if still {
-                let _ = vfs.store.remove_record(rec.id);
-            } else if !into_pwc {
-                let mut r = rec.clone();
-                r.object_id = Some(up.object.id().to_string());
-                r.base_token = up.object.change_token().map(str::to_string);
-                let _ = vfs.store.put_record(&r);
-            }
-            tracing::debug!("uploaded {name}");
-            Ok(())
-        }
+        Ok(up) => apply_uploaded(vfs, ino, parent, generation, &rec, &name, up),
         Err(e) => {
             let permanent = super::refused_for_good(&e);
             let verr = VfsError::from(e.clone());
@@ -453,6 +361,197 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
             Err(e)
         }
     }
+}
+
+/// A streamed upload of a new file (see [`super::feed`]), holding the
+/// inode's upload lock. When it fails or is aborted nothing is lost: the
+/// file stays dirty and journaled and is uploaded the ordinary way.
+pub async fn stream_upload(
+    vfs: &Arc<Vfs>,
+    ino: Ino,
+    feed: Arc<Feed>,
+    _io: tokio::sync::OwnedMutexGuard<()>,
+) {
+    vfs.uploading
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(ino);
+    if let Err(e) = stream_locked(vfs, ino, &feed).await {
+        tracing::debug!(
+            "streamed upload of {} stopped ({e}); it is uploaded after close instead",
+            vfs.display_path(ino)
+        );
+        feed.abort();
+    }
+    {
+        let mut streams = vfs.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let ours = streams
+            .get(&ino)
+            .and_then(|s| s.feed.as_ref())
+            .is_some_and(|f| Arc::ptr_eq(f, &feed));
+        if ours {
+            streams.remove(&ino);
+        }
+    }
+    vfs.uploading
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&ino);
+    vfs.progress.notify_waiters();
+    vfs.wake.notify_one();
+}
+
+async fn stream_locked(vfs: &Vfs, ino: Ino, feed: &Arc<Feed>) -> Result<(), String> {
+    let Some((rec, _, parent)) = prepare(vfs, ino).map_err(|e| e.to_string())? else {
+        return Err("nothing to upload".into());
+    };
+    if rec.object_id.is_some() {
+        return Err("not a new file".into());
+    }
+    let content = feed
+        .content(&rec.path, rec.name.clone(), mime_type(&rec.name))
+        .map_err(|e| format!("cannot read the cache file: {e}"))?;
+    let props = Properties::new()
+        .with_string(prop::NAME, rec.name.clone())
+        .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+    let object = vfs
+        .binding()
+        .create_document(Some(&rec.parent_id), &props, Some(content), None)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Generation 0 matches no write: should the body have ended without a
+    // final size, the file stays dirty and is uploaded again in full.
+    let generation = feed.finished_generation().unwrap_or(0);
+    vfs.streamed
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = vfs.display_path(ino);
+    apply_uploaded(
+        vfs,
+        ino,
+        parent,
+        generation,
+        &rec,
+        &name,
+        Uploaded {
+            object,
+            conflict_copy: None,
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Shows the result of a successful upload: the inode becomes clean (its
+/// bytes kept as clean cache) unless it was written since `generation`.
+fn apply_uploaded(
+    vfs: &Vfs,
+    ino: Ino,
+    parent: Ino,
+    generation: u64,
+    rec: &JournalRecord,
+    name: &str,
+    up: Uploaded,
+) -> VfsResult<()> {
+    let mut t = vfs.lock();
+    if let Some(c) = &up.conflict_copy {
+        // The conflict copy shows up at the next listing.
+        let _ = c;
+        if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+            l.expire();
+        }
+    }
+    let key = object_key(&up.object);
+    // Uploaded into our PWC: the document (id, token) is unchanged.
+    let into_pwc = super::is_pwc(&up.object);
+    let Some(i) = t.get_mut(ino) else {
+        return Ok(());
+    };
+    let key = if into_pwc { i.key.clone() } else { key };
+    let still = match &i.state {
+        FileState::Dirty(d) => d.generation == generation,
+        _ => false,
+    };
+    let size = i.size;
+    let mtime = i.user_mtime;
+    let mode = i.user_mode;
+    let atime = i.atime;
+    i.attempts = 0;
+    i.last_error = None;
+    i.refused = None;
+    if up.conflict_copy.is_some() {
+        // Show the server's copy again.
+        if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
+            let _ = std::fs::remove_file(&d.path);
+        }
+        i.user_mtime = None;
+        vfs.sub_dirty(size);
+        i.object = Some(up.object);
+        i.attr_expires = Instant::now();
+        let rekey = i.key != key;
+        drop(t);
+        let _ = vfs.store.remove_record(rec.id);
+        if rekey {
+            vfs.lock().rekey(ino, key);
+        }
+        return Ok(());
+    }
+    if still {
+        if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
+            // Our bytes are the server's now: keep them as clean
+            // cache (warm re-reads).
+            vfs.cache
+                .adopt(up.object.id(), &version_tag(&up.object), &d.path, size);
+        }
+        vfs.sub_dirty(size);
+    } else if let FileState::Dirty(d) = &mut i.state {
+        if !into_pwc {
+            d.base_token = up.object.change_token().map(str::to_string);
+        }
+    }
+    let tag = version_tag(&up.object);
+    let was_key = i.key.clone();
+    if still {
+        // The kernel's pages hold exactly what was uploaded.
+        i.page_cache_tag = Some(tag.clone());
+        vfs.apply_object(i, up.object.clone());
+        if let Some(m) = mtime {
+            i.mtime = m;
+        }
+        if let Some(m) = mode {
+            i.perm = (m & 0o7777) as u16;
+        }
+        i.size = size;
+    } else if into_pwc {
+        if let Some(c) = i.checkout.as_mut() {
+            c.pwc = Some(up.object.clone());
+        }
+    } else {
+        i.object = Some(up.object.clone());
+    }
+    drop(t);
+    if was_key != key {
+        vfs.lock().rekey(ino, key.clone());
+    }
+    if mtime.is_some() || mode.is_some() || atime.is_some() {
+        let st = ObjectState {
+            token: tag,
+            atime_ns: atime.map(super::now_ns),
+            mtime_ns: mtime.map(super::now_ns),
+            mode,
+        };
+        if let Err(e) = vfs.store.put_state(&key, &st) {
+            tracing::warn!("cannot keep the mtime of {name}: {e}");
+        }
+    }
+    if still {
+        let _ = vfs.store.remove_record(rec.id);
+    } else if !into_pwc {
+        let mut r = rec.clone();
+        r.object_id = Some(up.object.id().to_string());
+        r.base_token = up.object.change_token().map(str::to_string);
+        let _ = vfs.store.put_record(&r);
+    }
+    tracing::debug!("uploaded {name}");
+    Ok(())
 }
 
 /// The upload worker: uploads due files, PARALLEL at a time, and the

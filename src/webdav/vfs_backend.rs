@@ -42,9 +42,7 @@ impl Backend for Arc<Vfs> {
         Vfs::create(self, parent, name, FILE_MODE, flags).await
     }
     async fn read(&self, ino: Ino, fh: Fh, offset: u64, size: u32) -> VfsResult<Bytes> {
-        Vfs::read(self, fh, ino, offset, size)
-            .await
-            .map(Bytes::from)
+        Vfs::read(self, fh, ino, offset, size).await
     }
     async fn write(&self, ino: Ino, fh: Fh, offset: u64, data: &[u8]) -> VfsResult<u32> {
         Vfs::write(self, fh, ino, offset, data).await
