@@ -60,11 +60,31 @@ pub struct DavAuthArgs {
     /// make lines with `cmisfs repo --hash-password`).
     #[arg(long, env = "CMISFS_WEBDAV_USERS")]
     pub webdav_users: Option<PathBuf>,
-    /// A WebDAV LOCK on a document checks it out in the repository (seen
-    /// by every CMIS user); UNLOCK cancels the checkout if nothing was
-    /// written (a write checks the new version in).
-    #[arg(long)]
-    pub webdav_lock_checkout: bool,
+    /// A WebDAV LOCK on a document of a versionable type checks it out in
+    /// the repository (seen by every CMIS user); writes under the lock go
+    /// into the working copy; UNLOCK (or the lock's expiry) checks it in
+    /// when something was written, else cancels the checkout. On by
+    /// default; `--webdav-lock-checkout=false` or
+    /// `--no-webdav-lock-checkout`: locks are the gateway's own only.
+    #[arg(
+        long,
+        num_args = 0..=1,
+        default_value_t = true,
+        default_missing_value = "true",
+        require_equals = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    webdav_lock_checkout: bool,
+    #[arg(long, conflicts_with = "webdav_lock_checkout", hide = true)]
+    no_webdav_lock_checkout: bool,
+}
+
+impl DavAuthArgs {
+    /// Whether LOCK on a document is a CMIS checkout.
+    pub fn lock_checkout(&self) -> bool {
+        self.webdav_lock_checkout && !self.no_webdav_lock_checkout
+    }
 }
 
 #[derive(Debug, Args)]
@@ -328,4 +348,34 @@ fn read_secret(path: &std::path::Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read secret file {}", path.display()))?;
     Ok(text.lines().next().unwrap_or("").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_checkout(args: &[&str]) -> Option<bool> {
+        let cli = Cli::try_parse_from(["cmisfs", "webdav"].iter().chain(args)).ok()?;
+        match cli.command {
+            Command::Webdav(w) => Some(w.auth.lock_checkout()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn lock_checkout_is_on_by_default_and_can_be_turned_off() {
+        assert_eq!(lock_checkout(&[]), Some(true));
+        assert_eq!(lock_checkout(&["--webdav-lock-checkout"]), Some(true));
+        assert_eq!(lock_checkout(&["--webdav-lock-checkout=true"]), Some(true));
+        assert_eq!(
+            lock_checkout(&["--webdav-lock-checkout=false"]),
+            Some(false)
+        );
+        assert_eq!(lock_checkout(&["--no-webdav-lock-checkout"]), Some(false));
+        // A bare flag does not swallow the next argument.
+        assert_eq!(
+            lock_checkout(&["--webdav-lock-checkout", "--listen", "127.0.0.1:9"]),
+            Some(true)
+        );
+    }
 }

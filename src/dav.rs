@@ -150,7 +150,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         }
         let base = args.connect.to_options()?;
         let p = Arc::new(PerUserVfs {
-            lock_checkout: args.auth.webdav_lock_checkout,
+            lock_checkout: args.auth.lock_checkout(),
             base,
             template: vfs_config(&src, cache_dir.clone(), None),
             root: cache_dir.join("users"),
@@ -160,7 +160,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         (Backends::PerUser(p), None, None)
     } else {
         let opened = open_vfs(src).await?;
-        let b = backend(opened.vfs.clone(), args.auth.webdav_lock_checkout);
+        let b = backend(opened.vfs.clone(), args.auth.lock_checkout());
         (Backends::Shared(b), opened.embedded, Some(opened.vfs))
     };
     let running = webdav::serve(

@@ -11,7 +11,9 @@
 //! the kernel every entry's attributes from the one getChildren sweep.
 //! Every entry handed to the kernel (lookup, create, mkdir, link, a
 //! readdirplus entry but `.` and `..`) is one lookup held
-//! ([`Vfs::hold`]) until the kernel's forget.
+//! ([`Vfs::hold`]) until the kernel's forget. What changes elsewhere (a
+//! WebDAV request served by the same VFS, the change log) reaches the
+//! kernel as invalidations from [`spawn_invalidator`]'s thread.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -27,7 +29,9 @@ use fuser::{
     ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
-use crate::vfs::{Attr, DirEntry, FileKind, OpenFlags, SetAttr, Vfs, VfsError};
+use crate::vfs::{
+    from_kernel, Attr, Change, DirEntry, FileKind, OpenFlags, SetAttr, Vfs, VfsError,
+};
 
 /// The `Filesystem` of fuser over our VFS.
 pub struct CmisFs {
@@ -49,6 +53,53 @@ impl CmisFs {
             next_dir: AtomicU64::new(1),
         }
     }
+}
+
+impl CmisFs {
+    /// Runs the handler of a kernel request that may change the namespace
+    /// or a file: what it changes is not published back to the kernel.
+    fn spawn_kernel<F>(&self, f: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.rt.spawn(from_kernel(f));
+    }
+}
+
+/// Turns the VFS's change notifications (WebDAV requests served by the
+/// same VFS, the repository's change log) into kernel invalidations, so
+/// that the mount shows them at once rather than after the entry and
+/// attribute TTL. A thread of its own: a notification can block while the
+/// kernel holds the directory's lock for a request we are still serving,
+/// so it must never be sent from inside a request handler.
+pub fn spawn_invalidator(
+    vfs: &Vfs,
+    notifier: fuser::Notifier,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let mut rx = vfs.subscribe();
+    std::thread::Builder::new()
+        .name("cmisfs-inval".into())
+        .spawn(move || {
+            while let Some(c) = rx.blocking_recv() {
+                let r = match &c {
+                    Change::Entry { parent, name } => {
+                        notifier.inval_entry(INodeNo(*parent), OsStr::new(name))
+                    }
+                    // Offset -1: attributes only; 0: the cached pages too.
+                    Change::Inode { ino, data } => {
+                        notifier.inval_inode(INodeNo(*ino), if *data { 0 } else { -1 }, 0)
+                    }
+                };
+                if let Err(e) = r {
+                    // The mount is gone: nothing left to invalidate.
+                    // ENODEV, ENOTCONN, EBADF.
+                    if matches!(e.raw_os_error(), Some(19 | 107 | 9)) {
+                        return;
+                    }
+                    tracing::debug!("fuse: invalidating {c:?}: {e}");
+                }
+            }
+        })
 }
 
 fn errno(e: &VfsError) -> Errno {
@@ -166,7 +217,7 @@ impl Filesystem for CmisFs {
             gid,
         };
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.setattr(ino.0, set).await {
                 Ok(a) => reply.attr(&ttl, &attr(&a)),
                 Err(e) => reply.error(errno(&e)),
@@ -187,7 +238,7 @@ impl Filesystem for CmisFs {
             return reply.error(Errno::EINVAL);
         };
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.mkdir(parent.0, &n, mode & !umask).await {
                 Ok(a) => {
                     vfs.hold(a.ino);
@@ -203,7 +254,7 @@ impl Filesystem for CmisFs {
             return reply.error(Errno::ENOENT);
         };
         let vfs = self.vfs.clone();
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.unlink(parent.0, &n).await {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
@@ -216,7 +267,7 @@ impl Filesystem for CmisFs {
             return reply.error(Errno::ENOENT);
         };
         let vfs = self.vfs.clone();
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.rmdir(parent.0, &n).await {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
@@ -244,7 +295,7 @@ impl Filesystem for CmisFs {
         }
         let noreplace = flags.contains(RenameFlags::RENAME_NOREPLACE);
         let vfs = self.vfs.clone();
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.rename(parent.0, &n, newparent.0, &nn, noreplace).await {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
@@ -264,7 +315,7 @@ impl Filesystem for CmisFs {
             return reply.error(Errno::EINVAL);
         };
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.link(ino.0, newparent.0, &nn).await {
                 Ok(a) => {
                     vfs.hold(a.ino);
@@ -278,7 +329,7 @@ impl Filesystem for CmisFs {
     fn open(&self, _req: &Request, ino: INodeNo, flags: FuseOpenFlags, reply: ReplyOpen) {
         let vfs = self.vfs.clone();
         let f = OpenFlags::from_libc(flags.0);
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.open(ino.0, f).await {
                 Ok(fh) => {
                     let fl = if vfs.keep_cache(ino.0) {
@@ -375,7 +426,7 @@ impl Filesystem for CmisFs {
         reply: ReplyEmpty,
     ) {
         let vfs = self.vfs.clone();
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.release(fh.0, ino.0).await {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
@@ -642,7 +693,7 @@ impl Filesystem for CmisFs {
         };
         let (vfs, ttl) = (self.vfs.clone(), self.ttl);
         let f = OpenFlags::from_libc(flags);
-        self.rt.spawn(async move {
+        self.spawn_kernel(async move {
             match vfs.create(parent.0, &n, mode & !umask, f).await {
                 Ok((a, fh)) => {
                     vfs.hold(a.ino);

@@ -201,6 +201,9 @@ async fn serve(
         .await?
         .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
     let bg = session.spawn().context("cannot start the FUSE session")?;
+    // WebDAV requests and the change log invalidate the kernel's caches.
+    cmisfs::fuse::spawn_invalidator(&vfs, bg.notifier())
+        .context("cannot start the FUSE invalidation thread")?;
     let mp = mountpoint.clone();
     let _ = tokio::task::spawn_blocking(move || raise_read_ahead(&mp)).await;
     // The same VFS over WebDAV (--webdav ADDR).
@@ -208,7 +211,7 @@ async fn serve(
         Some(listen) => {
             // Checked in run() already, before mounting.
             let auth = crate::dav::auth_config(&args.webdav_auth, false, listen)?;
-            let b = crate::dav::backend(vfs.clone(), args.webdav_auth.webdav_lock_checkout);
+            let b = crate::dav::backend(vfs.clone(), args.webdav_auth.lock_checkout());
             let r = cmisfs::webdav::serve(
                 cmisfs::webdav::WebdavOptions {
                     listen,

@@ -666,6 +666,116 @@ async fn a_document_checked_out_by_someone_else_is_read_only() {
     vfs.release(fh, f).await.unwrap();
 }
 
+const WT: OpenFlags = OpenFlags {
+    read: true,
+    write: true,
+    truncate: true,
+    append: false,
+    exclusive: false,
+};
+
+async fn overwrite(vfs: &Arc<Vfs>, ino: u64, data: &[u8]) {
+    let fh = vfs.open(ino, WT).await.unwrap();
+    vfs.write(fh, ino, 0, data).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    vfs.fsync(ino).await.unwrap();
+}
+
+async fn read_all(vfs: &Arc<Vfs>, ino: u64) -> Vec<u8> {
+    let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
+    let b = vfs.read(fh, ino, 0, 1 << 20).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    b.to_vec()
+}
+
+/// A checkout by our own user (another client of ours, or a WebDAV lock)
+/// leaves the document writable: writes go into the PWC, the checkout
+/// stays open, the file shows the PWC's content. Only a checkout the VFS
+/// made itself is ended by `end_checkout`: checkIn when written (one new
+/// version), else cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_checked_out_by_us_takes_writes_into_its_pwc() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let f = write_file(&vfs, ROOT_INO, "mine.txt", b"v1").await;
+    vfs.fsync(f).await.unwrap();
+    let doc = |e: &Env| {
+        let b = e.binding.clone();
+        async move {
+            b.object_by_path("/mine.txt", &ReadOptions::default())
+                .await
+                .unwrap()
+        }
+    };
+    let versions = |e: &Env| {
+        let b = e.binding.clone();
+        async move {
+            let o = b
+                .object_by_path("/mine.txt", &ReadOptions::default())
+                .await
+                .unwrap();
+            b.all_versions(o.id())
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|v| v.is_private_working_copy() != Some(true))
+                .count()
+        }
+    };
+    let n = versions(&e).await;
+
+    // Checked out by another client of our user.
+    let pwc = e.binding.check_out(doc(&e).await.id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let a = vfs.getattr(f).await.unwrap();
+    assert_ne!(a.perm & 0o200, 0, "writable: {:o}", a.perm);
+    overwrite(&vfs, f, b"v2, into the working copy").await;
+    let o = doc(&e).await;
+    assert_eq!(o.is_version_series_checked_out(), Some(true));
+    assert_eq!(o.version_series_checked_out_by(), Some("admin"));
+    assert_eq!(versions(&e).await, n, "no version made");
+    let in_pwc = e
+        .binding
+        .content(pwc.id(), None)
+        .await
+        .unwrap()
+        .into_bytes()
+        .await
+        .unwrap();
+    assert_eq!(in_pwc, b"v2, into the working copy");
+    assert_eq!(read_all(&vfs, f).await, b"v2, into the working copy");
+    // Not ours to end.
+    vfs.end_checkout(f).await.unwrap();
+    assert_eq!(doc(&e).await.is_version_series_checked_out(), Some(true));
+    e.binding.cancel_check_out(pwc.id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    vfs.getattr(f).await.unwrap();
+    assert_eq!(read_all(&vfs, f).await, b"v1");
+
+    // Checked out by the VFS (a WebDAV lock): nothing written → cancel.
+    assert!(vfs.check_out(f).await.unwrap());
+    assert_eq!(doc(&e).await.is_version_series_checked_out(), Some(true));
+    assert!(!vfs.check_out(f).await.unwrap(), "already ours");
+    vfs.end_checkout(f).await.unwrap();
+    assert_eq!(doc(&e).await.is_version_series_checked_out(), Some(false));
+    assert_eq!(versions(&e).await, n);
+
+    // Written twice under the checkout → one new version at the end.
+    assert!(vfs.check_out(f).await.unwrap());
+    overwrite(&vfs, f, b"v3 draft").await;
+    overwrite(&vfs, f, b"v3").await;
+    assert_eq!(versions(&e).await, n);
+    vfs.end_checkout(f).await.unwrap();
+    let o = doc(&e).await;
+    assert_eq!(o.is_version_series_checked_out(), Some(false));
+    assert_eq!(versions(&e).await, n + 1);
+    assert_eq!(e.server_content("/mine.txt").await.unwrap(), b"v3");
+    assert_eq!(read_all(&vfs, f).await, b"v3");
+    // Writable as before, and a save is a version again.
+    overwrite(&vfs, f, b"v4").await;
+    assert_eq!(versions(&e).await, n + 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cold_random_and_sequential_reads_match() {
     let e = env().await;

@@ -1,4 +1,4 @@
-//! WebDAV LOCK as a CMIS checkout (`--webdav-lock-checkout`), against
+//! WebDAV LOCK as a CMIS checkout (the default), against
 //! `cmisfs repo` (where cmis:document is versionable): the lock is visible
 //! to every CMIS client, survives a gateway restart, and UNLOCK ends it.
 
@@ -56,7 +56,6 @@ fn gateway(s: &Setup) -> DavServer {
         s.pwfile.display().to_string(),
         "--webdav-auth".into(),
         "none".into(),
-        "--webdav-lock-checkout".into(),
         "--listen".into(),
         "127.0.0.1:0".into(),
         "--cache-dir".into(),
@@ -87,11 +86,16 @@ fn version_count(s: &Setup, name: &str) -> usize {
 }
 
 fn lock(g: &DavServer, name: &str) -> String {
+    lock_for(g, name, 600)
+}
+
+fn lock_for(g: &DavServer, name: &str, secs: u32) -> String {
+    let timeout = format!("Timeout: Second-{secs}");
     let r = curl(&[
         "-X",
         "LOCK",
         "-H",
-        "Timeout: Second-600",
+        &timeout,
         "-H",
         "Content-Type: application/xml",
         "--data",
@@ -157,7 +161,6 @@ fn lock_is_a_checkout_that_survives_a_restart() {
 }
 
 #[test]
-#[ignore = "needs the VFS to keep a document checked out by its own user writable (PUT under the lock is 403 now)"]
 fn put_under_lock_then_unlock_makes_one_new_version() {
     let s = setup();
     let g = gateway(&s);
@@ -170,6 +173,14 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     );
     let versions = version_count(&s, "doc.txt");
     let token = lock(&g, "doc.txt");
+    let p = cmis_props(&s, "doc.txt");
+    assert_eq!(
+        p["cmis:isVersionSeriesCheckedOut"],
+        true,
+        "{p}\n{}",
+        g.log()
+    );
+    assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
     std::fs::write(&f, b"version two").unwrap();
     let r = curl(&[
         "-T",
@@ -179,6 +190,14 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
         &g.at("doc.txt"),
     ]);
     assert_eq!(r.status, 204, "{}", g.log());
+    // Still checked out (the PUT went into the PWC: the versions are the
+    // old ones plus the PWC), and the new content is what the endpoint
+    // serves.
+    let p = cmis_props(&s, "doc.txt");
+    assert_eq!(p["cmis:isVersionSeriesCheckedOut"], true, "{p}");
+    assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
+    assert_eq!(version_count(&s, "doc.txt"), versions + 1);
+    assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
     let r = curl(&[
         "-X",
         "UNLOCK",
@@ -193,6 +212,101 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     );
     assert_eq!(version_count(&s, "doc.txt"), versions + 1);
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
+}
+
+/// A PUT under the lock, then a gateway restart: the PWC's content is
+/// what the endpoint serves, and UNLOCK still knows the PWC was written
+/// (one new version, not a cancel).
+#[test]
+fn put_under_lock_survives_a_restart() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("doc.txt");
+    std::fs::write(&f, b"version one").unwrap();
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &g.at("doc.txt")]).status,
+        201
+    );
+    let versions = version_count(&s, "doc.txt");
+    let token = lock(&g, "doc.txt");
+    std::fs::write(&f, b"version two, before the restart").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        &format!("If: ({token})"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    drop(g);
+    let g = gateway(&s);
+    assert_eq!(
+        curl(&[&g.at("doc.txt")]).body,
+        b"version two, before the restart"
+    );
+    let r = curl(&[
+        "-X",
+        "UNLOCK",
+        "-H",
+        &format!("Lock-Token: {token}"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    assert_eq!(
+        cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
+        false
+    );
+    assert_eq!(version_count(&s, "doc.txt"), versions + 1);
+    assert_eq!(
+        curl(&[&g.at("doc.txt")]).body,
+        b"version two, before the restart"
+    );
+}
+
+/// A lock that times out ends its checkout like an UNLOCK: checked in
+/// when something was written under it (one new version), else
+/// cancelled; without any request coming in.
+#[test]
+fn lock_timeout_ends_the_checkout() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("doc.txt");
+    std::fs::write(&f, b"version one").unwrap();
+    for name in ["written.txt", "untouched.txt"] {
+        assert_eq!(curl(&["-T", f.to_str().unwrap(), &g.at(name)]).status, 201);
+    }
+    let versions = version_count(&s, "written.txt");
+    let t1 = lock_for(&g, "written.txt", 2);
+    lock_for(&g, "untouched.txt", 2);
+    for name in ["written.txt", "untouched.txt"] {
+        assert_eq!(cmis_props(&s, name)["cmis:isVersionSeriesCheckedOut"], true);
+    }
+    std::fs::write(&f, b"written under the lock").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        &format!("If: ({t1})"),
+        &g.at("written.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    let ended = |name: &str| {
+        (0..50).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            cmis_props(&s, name)["cmis:isVersionSeriesCheckedOut"] == false
+        })
+    };
+    assert!(ended("written.txt"), "{}", g.log());
+    assert!(ended("untouched.txt"), "{}", g.log());
+    assert_eq!(version_count(&s, "written.txt"), versions + 1);
+    assert_eq!(version_count(&s, "untouched.txt"), versions);
+    assert_eq!(
+        curl(&[&g.at("written.txt")]).body,
+        b"written under the lock"
+    );
+    assert_eq!(curl(&[&g.at("untouched.txt")]).body, b"version one");
 }
 
 /// MOVE of a new file onto an existing document (a save by temp file and

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::content::{self, ContentCache};
+use super::events::Change;
 use super::feed::{Feed, STREAM_START};
 use super::inode::FileState;
 use super::types::*;
@@ -69,7 +70,7 @@ impl Vfs {
         let Some(i) = t.get_mut(ino) else {
             return false;
         };
-        match (&i.state, &i.object) {
+        match (&i.state, i.content_object()) {
             (FileState::Clean, Some(o)) => {
                 let tag = version_tag(o);
                 let keep = i.page_cache_tag.as_deref() == Some(tag.as_str());
@@ -98,7 +99,7 @@ impl Vfs {
         Ok(match &i.state {
             FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
             FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
-            FileState::Clean => match &i.object {
+            FileState::Clean => match i.content_object() {
                 Some(o) => Src::Remote(o.id().to_string(), version_tag(o), i.size),
                 None => Src::Local(PathBuf::new(), 0),
             },
@@ -430,6 +431,8 @@ impl Vfs {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&fh);
         if h.is_some_and(|h| h.write) {
+            // Written by WebDAV: the mount's cached pages and size are old.
+            self.events.publish([Change::Inode { ino, data: true }]);
             let mut t = self.lock();
             if let Some(i) = t.get_mut(ino) {
                 i.writers = i.writers.saturating_sub(1);

@@ -47,6 +47,19 @@ pub struct Dirty {
     pub base_token: Option<String>,
 }
 
+/// A checkout of the document by our own CMIS user (a WebDAV lock, or
+/// another client of the same user): writes go into its private working
+/// copy with setContentStream and the checkout stays open.
+#[derive(Debug, Clone)]
+pub struct OwnCheckout {
+    /// cmis:versionSeriesCheckedOutId.
+    pub pwc_id: String,
+    /// The PWC as last seen (after an upload into it, or read at open):
+    /// its content is what the file shows. `None`: not read yet (the PWC
+    /// holds the checked-out version's content until someone writes it).
+    pub pwc: Option<CmisObject>,
+}
+
 /// Where a file's bytes are.
 #[derive(Debug, Clone)]
 pub enum FileState {
@@ -78,6 +91,8 @@ pub struct Inode {
     /// Whether we may write content (canSetContentStream, not checked out
     /// by someone else).
     pub writable: bool,
+    /// Checked out by our own user: where writes go.
+    pub checkout: Option<OwnCheckout>,
     pub attr_expires: Instant,
     /// Trusted up to then while the change-log poll is healthy (the poll
     /// expires what changes); `None` after any invalidation.
@@ -158,6 +173,15 @@ impl Inode {
 
     pub fn change_token(&self) -> Option<&str> {
         self.object.as_ref().and_then(|o| o.change_token())
+    }
+
+    /// The object whose content the file shows: the PWC of our own
+    /// checkout once we know it, else the document.
+    pub fn content_object(&self) -> Option<&CmisObject> {
+        self.checkout
+            .as_ref()
+            .and_then(|c| c.pwc.as_ref())
+            .or(self.object.as_ref())
     }
 
     pub fn nlink(&self) -> u32 {
@@ -310,6 +334,7 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
             0o644
         },
         writable: true,
+        checkout: None,
         attr_expires: Instant::now(),
         attr_trusted_until: None,
         lookups: 0,

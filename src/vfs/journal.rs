@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
+const CHECKOUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkouts");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state store {path}: {message}")]
@@ -60,6 +61,15 @@ pub struct ObjectState {
     pub atime_ns: Option<i64>,
 }
 
+/// A checkout this VFS made (a WebDAV lock), by version series key: ended
+/// by a checkIn when something was written into its PWC, else cancelled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRecord {
+    pub pwc_id: String,
+    /// Content was uploaded into the PWC.
+    pub modified: bool,
+}
+
 /// The redb database. After an I/O error (a full disk) redb refuses every
 /// further transaction until the database is reopened, so an error drops
 /// the handle and the next call reopens it.
@@ -89,6 +99,7 @@ impl StateStore {
         let tx = db.begin_write().map_err(|e| self.err(e))?;
         tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
         tx.open_table(STATE).map_err(|e| self.err(e))?;
+        tx.open_table(CHECKOUTS).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         let db = Arc::new(db);
         *g = Some(db.clone());
@@ -173,6 +184,33 @@ impl StateStore {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// The checkout this VFS made of series `key`, if any.
+    pub fn checkout(&self, key: &str) -> Option<CheckoutRecord> {
+        let tx = self.db().ok()?.begin_read().ok()?;
+        let t = tx.open_table(CHECKOUTS).ok()?;
+        let v = t.get(key).ok()??;
+        serde_json::from_slice(v.value()).ok()
+    }
+
+    pub fn put_checkout(&self, key: &str, c: &CheckoutRecord) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(c).map_err(|e| self.err(e))?;
+        let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = tx.open_table(CHECKOUTS).map_err(|e| self.err(e))?;
+            t.insert(key, bytes.as_slice()).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    pub fn remove_checkout(&self, key: &str) -> Result<(), StoreError> {
+        let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = tx.open_table(CHECKOUTS).map_err(|e| self.err(e))?;
+            t.remove(key).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     pub fn remove_state(&self, key: &str) -> Result<(), StoreError> {
         let tx = self.db()?.begin_write().map_err(|e| self.err(e))?;
         {
@@ -236,5 +274,13 @@ mod tests {
         assert_eq!(s.state("series1", "8"), None);
         s.remove_state("series1").unwrap();
         assert_eq!(s.state("series1", "7"), None);
+        let c = CheckoutRecord {
+            pwc_id: "pwc1".into(),
+            modified: true,
+        };
+        s.put_checkout("series1", &c).unwrap();
+        assert_eq!(s.checkout("series1"), Some(c));
+        s.remove_checkout("series1").unwrap();
+        assert_eq!(s.checkout("series1"), None);
     }
 }

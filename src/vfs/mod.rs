@@ -31,6 +31,7 @@
 pub mod content;
 mod data;
 pub mod dir;
+pub mod events;
 pub mod feed;
 pub mod inode;
 pub mod journal;
@@ -52,7 +53,8 @@ use crate::cmis::{
 use content::ContentCache;
 use data::{Handle, Stream, MIN_WINDOW};
 use dir::Listing;
-use inode::{Dirty, FileState, Inode, InodeTable};
+pub use events::{from_kernel, Change};
+use inode::{Dirty, FileState, Inode, InodeTable, OwnCheckout};
 use journal::{JournalRecord, ObjectState, StateStore};
 pub use types::*;
 
@@ -197,6 +199,8 @@ pub struct Vfs {
     sweeps: AtomicU64,
     /// Something may have become droppable (a forget, a new listing).
     trim_needed: AtomicBool,
+    /// Who wants to hear of changes (the FUSE adapter).
+    events: events::Subscribers,
 }
 
 /// How the change-log poll is doing.
@@ -249,6 +253,14 @@ pub fn version_tag(o: &CmisObject) -> String {
         .map(str::to_string)
         .or_else(|| o.last_modification_date().map(|d| d.to_rfc3339()))
         .unwrap_or_default()
+}
+
+/// Whether `o` is a private working copy (CMIS 1.0 servers may not say
+/// so with cmis:isPrivateWorkingCopy: then its id is the series' PWC id).
+pub fn is_pwc(o: &CmisObject) -> bool {
+    o.is_private_working_copy() == Some(true)
+        || (o.is_private_working_copy().is_none()
+            && o.version_series_checked_out_id() == Some(o.id()))
 }
 
 /// The stable key of an object: version series id (documents) or id.
@@ -454,6 +466,7 @@ impl Vfs {
             log_epoch: AtomicU64::new(0),
             sweeps: AtomicU64::new(0),
             trim_needed: AtomicBool::new(false),
+            events: events::Subscribers::default(),
         });
         // The log replaces the TTLs only where it is complete (no
         // changesIncomplete) and polled at least as often as the TTL asks
@@ -510,6 +523,13 @@ impl Vfs {
         &self.cfg
     }
 
+    /// Changes made through this VFS by anything but the kernel (WebDAV,
+    /// our own checkouts) and changes the change log reports: what a FUSE
+    /// mount must invalidate. See [`events`].
+    pub fn subscribe(&self) -> tokio::sync::mpsc::UnboundedReceiver<Change> {
+        self.events.subscribe()
+    }
+
     fn lock(&self) -> MutexGuard<'_, InodeTable> {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -542,23 +562,74 @@ impl Vfs {
         self.cfg.local_only.iter().any(|p| glob_match(p, name))
     }
 
+    /// Whether `obj` is checked out by the user we connect as: the PWC id
+    /// then. Anonymous sessions cannot tell; a checkout whose PWC they can
+    /// see counts as theirs.
+    fn own_checkout_of(&self, obj: &CmisObject) -> Option<String> {
+        if obj.is_version_series_checked_out() != Some(true) {
+            return None;
+        }
+        let pwc = obj.version_series_checked_out_id()?;
+        match (
+            obj.version_series_checked_out_by(),
+            self.cfg.user.as_deref(),
+        ) {
+            (Some(by), Some(me)) if by != me => None,
+            (None, Some(_)) => None,
+            _ => Some(pwc.to_string()),
+        }
+    }
+
     /// Copies what the server says into an inode (keeping local state for
     /// dirty files and user-set mtime/mode while the change token holds).
+    /// A private working copy of ours only updates the content attributes
+    /// (the inode stays the filed document).
     fn apply_object(&self, i: &mut Inode, obj: CmisObject) {
+        if is_pwc(&obj) && !obj.is_folder() {
+            // Someone else's PWC (listed by some servers): not our content.
+            if self.own_checkout_of(&obj).is_none() {
+                return;
+            }
+            if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
+                i.size = obj.content_length().unwrap_or(0);
+                if let Some(d) = obj.last_modification_date() {
+                    i.mtime = d.into();
+                }
+            }
+            i.attr_expires = Instant::now() + self.cfg.metadata_ttl;
+            i.checkout = Some(OwnCheckout {
+                pwc_id: obj.id().to_string(),
+                pwc: Some(obj),
+            });
+            return;
+        }
+        i.checkout = match self.own_checkout_of(&obj) {
+            Some(pwc_id) => match i.checkout.take() {
+                Some(c) if c.pwc_id == pwc_id => Some(c),
+                _ => Some(OwnCheckout { pwc_id, pwc: None }),
+            },
+            None => None,
+        };
         let tag = version_tag(&obj);
         let state = self.store.state(&i.key, &tag);
         let folder = obj.is_folder();
+        // Size and server date of what the file shows (our PWC, if read).
+        let shown = i
+            .checkout
+            .as_ref()
+            .and_then(|c| c.pwc.as_ref())
+            .unwrap_or(&obj);
         if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
             i.size = if folder {
                 0
             } else {
-                obj.content_length().unwrap_or(0)
+                shown.content_length().unwrap_or(0)
             };
             i.mtime = state
                 .as_ref()
                 .and_then(|s| s.mtime_ns)
                 .map(from_ns)
-                .or_else(|| obj.last_modification_date().map(SystemTime::from))
+                .or_else(|| shown.last_modification_date().map(SystemTime::from))
                 .unwrap_or(i.mtime);
         }
         if let Some(d) = obj.last_modification_date() {
@@ -583,12 +654,15 @@ impl Vfs {
                 (Some(_), None) => obj.version_series_checked_out_id().is_none(),
                 _ => false,
             };
+        // Our own checkout: the document lacks canSetContentStream and
+        // canCheckOut, but its PWC takes our writes.
         i.writable = if folder {
             obj.allows(Action::CreateDocument) != Some(false)
                 || obj.allows(Action::CreateFolder) != Some(false)
         } else {
             obj.allows(Action::SetContentStream) != Some(false)
                 || obj.allows(Action::CheckOut) == Some(true)
+                || i.checkout.is_some()
         } && !checked_out_by_other
             && !self.cfg.read_only;
         let base: u16 = if folder { 0o755 } else { 0o644 };
@@ -1152,6 +1226,15 @@ impl Vfs {
     // ---- attributes ------------------------------------------------------
 
     pub async fn setattr(&self, ino: Ino, set: SetAttr) -> VfsResult<Attr> {
+        let data = set.size.is_some();
+        let r = self.setattr_inner(ino, set).await;
+        if r.is_ok() {
+            self.events.publish([Change::Inode { ino, data }]);
+        }
+        r
+    }
+
+    async fn setattr_inner(&self, ino: Ino, set: SetAttr) -> VfsResult<Attr> {
         if set.uid.is_some_and(|u| u != self.cfg.uid) || set.gid.is_some_and(|g| g != self.cfg.gid)
         {
             return Err(VfsError::NotPermitted(
@@ -1231,12 +1314,276 @@ impl Vfs {
         self.attr_of(&t, ino)
     }
 
+    /// Publishes that `name` in `parent` changed (and so did the
+    /// directory's own attributes).
+    fn publish_entry(&self, parent: Ino, name: &str) {
+        self.events.publish([
+            Change::Entry {
+                parent,
+                name: name.to_string(),
+            },
+            Change::Inode {
+                ino: parent,
+                data: false,
+            },
+        ]);
+    }
+
+    // ---- checkouts (WebDAV locks) ----------------------------------------
+
+    /// Reads the PWC of our own checkout of `ino` if we have not yet: its
+    /// content is what the file shows and what a write starts from.
+    async fn ensure_pwc(&self, ino: Ino) {
+        let pwc_id = {
+            let t = self.lock();
+            t.get(ino)
+                .and_then(|i| i.checkout.as_ref())
+                .filter(|c| c.pwc.is_none())
+                .map(|c| c.pwc_id.clone())
+        };
+        let Some(id) = pwc_id else { return };
+        match self.meta(|| self.binding.object(&id, &READ_OPTS)).await {
+            Ok(o) if is_pwc(&o) => {
+                let mut t = self.lock();
+                if let Some(i) = t.get_mut(ino) {
+                    if i.checkout.as_ref().is_some_and(|c| c.pwc_id == id) {
+                        self.apply_object(i, o);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!("cannot read the working copy {id}: {e}"),
+        }
+    }
+
+    /// Re-reads document `id` into inode `ino` after its checkout state
+    /// changed. A dirty file's edit base follows the token the change gave
+    /// the document (checkOut changes it on some servers).
+    async fn reread(&self, ino: Ino, id: &str) -> VfsResult<CmisObject> {
+        let obj = self.meta(|| self.binding.object(id, &READ_OPTS)).await?;
+        let mut t = self.lock();
+        if let Some(i) = t.get_mut(ino) {
+            let old = i.change_token().map(str::to_string);
+            let new = obj.change_token().map(str::to_string);
+            if let FileState::Dirty(d) = &mut i.state {
+                if d.base_token == old {
+                    d.base_token = new;
+                }
+            }
+            self.apply_object(i, obj.clone());
+        }
+        Ok(obj)
+    }
+
+    /// Checks the document `ino` out for our user (a WebDAV LOCK): until
+    /// [`Vfs::end_checkout`], writes go into its PWC. `Ok(true)`: checked
+    /// out by this call; `Ok(false)`: nothing to do (a folder, not in the
+    /// repository yet, not versionable, or checked out by us already);
+    /// `Locked` when someone else holds the checkout.
+    pub async fn check_out(&self, ino: Ino) -> VfsResult<bool> {
+        if self.cfg.read_only {
+            return Ok(false);
+        }
+        let type_id = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            if i.kind != FileKind::RegularFile || i.object.is_none() {
+                return Ok(false);
+            }
+            i.object
+                .as_ref()
+                .and_then(|o| o.object_type_id())
+                .map(str::to_string)
+        };
+        if let Some(t) = type_id {
+            if self.type_def(&t).await.ok().and_then(|d| d.versionable) == Some(false) {
+                return Ok(false);
+            }
+        }
+        // Local changes not uploaded yet become their own version first.
+        self.fsync(ino).await?;
+        let (id, key) = {
+            let t = self.lock();
+            match t.get(ino) {
+                Some(i) => match i.object_id() {
+                    Some(id) => (id.to_string(), i.key.clone()),
+                    None => return Ok(false),
+                },
+                None => return Err(VfsError::NotFound(format!("inode {ino}"))),
+            }
+        };
+        // Not retried: a second checkOut would find our own first one.
+        let r = tokio::time::timeout(self.cfg.request_timeout, self.binding.check_out(&id))
+            .await
+            .map_err(|_| VfsError::Io("the server did not answer checkOut".into()))?;
+        match r {
+            Ok(pwc) => {
+                let rec = journal::CheckoutRecord {
+                    pwc_id: pwc.id().to_string(),
+                    modified: false,
+                };
+                if let Err(e) = self.store.put_checkout(&key, &rec) {
+                    tracing::warn!(
+                        "cannot record the checkout of {}: {e}",
+                        self.display_path(ino)
+                    );
+                }
+                self.reread(ino, &id).await?;
+                {
+                    let mut t = self.lock();
+                    if let Some(i) = t.get_mut(ino) {
+                        if is_pwc(&pwc) && i.checkout.as_ref().is_some_and(|c| c.pwc_id == pwc.id())
+                        {
+                            self.apply_object(i, pwc);
+                        }
+                    }
+                }
+                self.events.publish([Change::Inode { ino, data: false }]);
+                tracing::info!("checked out {}", self.display_path(ino));
+                Ok(true)
+            }
+            // Not versionable after all: the lock alone it is.
+            Err(CmisError::Constraint(_) | CmisError::NotSupported(_)) => Ok(false),
+            Err(e @ (CmisError::Versioning(_) | CmisError::UpdateConflict(_))) => {
+                let o = self.reread(ino, &id).await?;
+                if self.own_checkout_of(&o).is_some() {
+                    Ok(false)
+                } else if o.is_version_series_checked_out() == Some(true) {
+                    Err(VfsError::Locked(format!(
+                        "checked out by {}",
+                        o.version_series_checked_out_by().unwrap_or("someone else")
+                    )))
+                } else {
+                    Err(e.into())
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Ends a checkout made by [`Vfs::check_out`] (UNLOCK, or the lock
+    /// expired): what was written is uploaded into the PWC first, then the
+    /// PWC is checked in (one new version) if anything was written into it,
+    /// else the checkout is cancelled. A checkout we did not make is left
+    /// alone.
+    pub async fn end_checkout(&self, ino: Ino) -> VfsResult<()> {
+        let key = {
+            let t = self.lock();
+            match t.get(ino) {
+                Some(i) => i.key.clone(),
+                None => return Err(VfsError::NotFound(format!("inode {ino}"))),
+            }
+        };
+        if self.store.checkout(&key).is_none() {
+            return Ok(());
+        }
+        self.fsync(ino).await?;
+        let Some(rec) = self.store.checkout(&key) else {
+            return Ok(());
+        };
+        let (doc_id, rename) = {
+            let t = self.lock();
+            let i = t
+                .get(ino)
+                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+            // A rename while checked out: the checkIn must keep it (some
+            // servers name the new version after the PWC).
+            let name = names::to_cmis(&i.name).ok();
+            let pwc_name = i
+                .checkout
+                .as_ref()
+                .and_then(|c| c.pwc.as_ref())
+                .map(|p| p.name().to_string());
+            let rename = match (name, pwc_name) {
+                (Some(n), Some(p)) if n != p => Some(n),
+                _ => None,
+            };
+            (i.object_id().map(str::to_string), rename)
+        };
+        let b = &self.binding;
+        let timeout = self.cfg.request_timeout * 4;
+        let done = if rec.modified {
+            let props = rename.map(|n| Properties::new().with_string(prop::NAME, n));
+            tokio::time::timeout(
+                timeout,
+                b.check_in(
+                    &rec.pwc_id,
+                    self.cfg.major_versions,
+                    props.as_ref(),
+                    None,
+                    Some("saved by cmisfs"),
+                ),
+            )
+            .await
+            .map(|r| r.map(|o| Some(o.id().to_string())))
+        } else {
+            tokio::time::timeout(timeout, b.cancel_check_out(&rec.pwc_id))
+                .await
+                .map(|r| r.map(|()| None))
+        }
+        .map_err(|_| VfsError::Io("the server did not answer".into()))?;
+        let new_id = match done {
+            Ok(id) => id,
+            // Ended by someone else meanwhile.
+            Err(CmisError::ObjectNotFound(_)) => None,
+            Err(e) => {
+                // Still ours: keep the record, the caller may retry. Ended
+                // elsewhere (or another checkout now): forget ours.
+                let still = match &doc_id {
+                    Some(id) => match self.meta(|| self.binding.object(id, &READ_OPTS)).await {
+                        Ok(o) => self.own_checkout_of(&o).as_deref() == Some(rec.pwc_id.as_str()),
+                        Err(_) => true,
+                    },
+                    None => true,
+                };
+                if still {
+                    return Err(e.into());
+                }
+                None
+            }
+        };
+        if let Err(e) = self.store.remove_checkout(&key) {
+            tracing::warn!(
+                "cannot forget the checkout of {}: {e}",
+                self.display_path(ino)
+            );
+        }
+        {
+            let mut t = self.lock();
+            if let Some(i) = t.get_mut(ino) {
+                i.checkout = None;
+            }
+        }
+        if let Some(id) = new_id.or(doc_id) {
+            if let Err(e) = self.reread(ino, &id).await {
+                tracing::debug!("re-reading {id} after its checkout ended: {e}");
+                let mut t = self.lock();
+                if let Some(i) = t.get_mut(ino) {
+                    i.expire_attr();
+                }
+            }
+        }
+        self.events.publish([Change::Inode { ino, data: true }]);
+        tracing::info!(
+            "{} {}",
+            if rec.modified {
+                "checked in"
+            } else {
+                "cancelled the checkout of"
+            },
+            self.display_path(ino)
+        );
+        Ok(())
+    }
+
     // ---- file content ----------------------------------------------------
 
     /// Makes a file's content local and journaled (before the first write
     /// returns). `keep` copies the server's content first.
     async fn make_dirty(&self, ino: Ino, keep: bool) -> VfsResult<()> {
-        let (object_id, tag, size, parent, name, writable, owner) = {
+        let (object_id, source, tag, size, parent, name, writable, owner) = {
             let t = self.lock();
             let i = t
                 .get(ino)
@@ -1249,7 +1596,9 @@ impl Vfs {
             }
             (
                 i.object_id().map(str::to_string),
-                i.object.as_ref().map(version_tag),
+                // Under our own checkout the PWC's content is the base.
+                i.content_object().map(|o| o.id().to_string()),
+                i.content_object().map(version_tag),
                 i.size,
                 i.parent,
                 i.name.clone(),
@@ -1274,7 +1623,7 @@ impl Vfs {
         }
         let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
         let path = self.dirty_dir.join(format!("{id}"));
-        match (&object_id, keep) {
+        match (&source, keep) {
             (Some(oid), true) if size > 0 => {
                 let tag = tag.clone().unwrap_or_default();
                 tokio::time::timeout(
@@ -1363,6 +1712,15 @@ impl Vfs {
     }
 
     pub async fn open(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
+        self.ensure_pwc(ino).await;
+        let r = self.open_inner(ino, flags).await;
+        if r.is_ok() && flags.truncate {
+            self.events.publish([Change::Inode { ino, data: true }]);
+        }
+        r
+    }
+
+    async fn open_inner(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
         {
             let t = self.lock();
             let i = t
@@ -1439,6 +1797,20 @@ impl Vfs {
 
     /// Creates and opens a new file.
     pub async fn create(
+        &self,
+        parent: Ino,
+        name: &str,
+        mode: u32,
+        flags: OpenFlags,
+    ) -> VfsResult<(Attr, Fh)> {
+        let r = self.create_inner(parent, name, mode, flags).await;
+        if r.is_ok() {
+            self.publish_entry(parent, name);
+        }
+        r
+    }
+
+    async fn create_inner(
         &self,
         parent: Ino,
         name: &str,
@@ -1590,6 +1962,14 @@ impl Vfs {
     }
 
     pub async fn mkdir(&self, parent: Ino, name: &str, mode: u32) -> VfsResult<Attr> {
+        let r = self.mkdir_inner(parent, name, mode).await;
+        if r.is_ok() {
+            self.publish_entry(parent, name);
+        }
+        r
+    }
+
+    async fn mkdir_inner(&self, parent: Ino, name: &str, mode: u32) -> VfsResult<Attr> {
         if self.cfg.read_only {
             return Err(VfsError::ReadOnly);
         }
@@ -1683,6 +2063,14 @@ impl Vfs {
     }
 
     pub async fn unlink(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        let r = self.unlink_inner(parent, name).await;
+        if r.is_ok() {
+            self.publish_entry(parent, name);
+        }
+        r
+    }
+
+    async fn unlink_inner(&self, parent: Ino, name: &str) -> VfsResult<()> {
         if self.cfg.read_only {
             return Err(VfsError::ReadOnly);
         }
@@ -1773,6 +2161,14 @@ impl Vfs {
     }
 
     pub async fn rmdir(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        let r = self.rmdir_inner(parent, name).await;
+        if r.is_ok() {
+            self.publish_entry(parent, name);
+        }
+        r
+    }
+
+    async fn rmdir_inner(&self, parent: Ino, name: &str) -> VfsResult<()> {
         if self.cfg.read_only {
             return Err(VfsError::ReadOnly);
         }
@@ -1819,6 +2215,24 @@ impl Vfs {
     /// target document takes the new content (new version / setContent),
     /// keeping its object id, history and other filings.
     pub async fn rename(
+        &self,
+        parent: Ino,
+        name: &str,
+        new_parent: Ino,
+        new_name: &str,
+        noreplace: bool,
+    ) -> VfsResult<()> {
+        let r = self
+            .rename_inner(parent, name, new_parent, new_name, noreplace)
+            .await;
+        if r.is_ok() {
+            self.publish_entry(parent, name);
+            self.publish_entry(new_parent, new_name);
+        }
+        r
+    }
+
+    async fn rename_inner(
         &self,
         parent: Ino,
         name: &str,
@@ -2320,6 +2734,15 @@ impl Vfs {
     /// A hard link: addObjectToFolder. CMIS files a document under one
     /// name in every folder, so the new name must be the same.
     pub async fn link(&self, ino: Ino, new_parent: Ino, new_name: &str) -> VfsResult<Attr> {
+        let r = self.link_inner(ino, new_parent, new_name).await;
+        if r.is_ok() {
+            self.publish_entry(new_parent, new_name);
+            self.events.publish([Change::Inode { ino, data: false }]);
+        }
+        r
+    }
+
+    async fn link_inner(&self, ino: Ino, new_parent: Ino, new_name: &str) -> VfsResult<Attr> {
         if self.cfg.read_only {
             return Err(VfsError::ReadOnly);
         }
@@ -2721,12 +3144,15 @@ impl Vfs {
         }
     }
 
-    /// Invalidates what the change log says changed: the named objects'
-    /// attributes and the listings of the folders we saw them in. What the
-    /// log cannot pin down falls back to the TTLs: an update may be a move
-    /// into a folder we listed (listings lose their trust); an object we
-    /// do not know may be new in one (listings expire) or the working copy
-    /// of one we know (attributes lose their trust).
+    /// Invalidates what the change log says changed, here and (through
+    /// the change notifications) in the kernel: the named objects'
+    /// attributes, their names (renamed or deleted on the server: a listing
+    /// keeps its names after expiry) and the listings of the folders we saw
+    /// them in. What the log cannot pin down falls back to the TTLs: an
+    /// update may be a move into a folder we listed (listings lose their
+    /// trust); an object we do not know may be new in one (listings
+    /// expire) or the working copy of one we know (attributes lose their
+    /// trust).
     fn invalidate(&self, events: &[(String, ChangeType)]) {
         self.log_epoch.fetch_add(1, Ordering::SeqCst);
         let by_id: HashMap<&str, ChangeType> =
@@ -2735,6 +3161,9 @@ impl Vfs {
         let mut hit: HashSet<&str> = HashSet::new();
         let mut parents: HashSet<Ino> = HashSet::new();
         let mut updated = false;
+        let mut changes = Vec::new();
+        // (folder, name, inode): names to look up afresh.
+        let mut names: Vec<(Ino, String, Ino)> = Vec::new();
         for i in t.iter_mut() {
             let Some(o) = &i.object else { continue };
             let found = [Some(o.id()), o.version_series_id()]
@@ -2746,6 +3175,24 @@ impl Vfs {
                 updated |= *change == ChangeType::Updated;
                 i.expire_attr();
                 parents.extend(i.parents.iter().copied());
+                changes.push(Change::Inode {
+                    ino: i.ino,
+                    data: false,
+                });
+                changes.extend(i.parents.iter().map(|&p| Change::Entry {
+                    parent: p,
+                    name: i.name.clone(),
+                }));
+                if !i.is_dirty() {
+                    names.extend(i.parents.iter().map(|&p| (p, i.name.clone(), i.ino)));
+                }
+            }
+        }
+        for (dir, name, ino) in names {
+            if let Some(l) = t.get_mut(dir).and_then(|d| d.listing.as_mut()) {
+                if l.entries.get(&name) == Some(&ino) {
+                    l.remove(&name);
+                }
             }
         }
         let unknown = events
@@ -2755,14 +3202,18 @@ impl Vfs {
             if unknown {
                 i.attr_trusted_until = None;
             }
+            let ino = i.ino;
             if let Some(l) = i.listing.as_mut() {
-                if unknown || parents.contains(&i.ino) {
+                if unknown || parents.contains(&ino) {
                     l.expire();
+                    changes.push(Change::Inode { ino, data: false });
                 } else if updated {
                     l.trusted_until = None;
                 }
             }
         }
+        drop(t);
+        self.events.publish(changes);
     }
 
     /// Records the outcome of a change-log poll that started at `started`.

@@ -80,8 +80,13 @@ async fn content(rec: &JournalRecord) -> Result<ContentUpload, CmisError> {
         .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
 }
 
-/// Uploads one journal record (the bytes in `rec.path`).
-pub async fn upload_record(vfs: &Vfs, rec: &JournalRecord) -> Result<Uploaded, CmisError> {
+/// Uploads one journal record (the bytes in `rec.path`). `replay`: a
+/// record of an earlier run.
+pub async fn upload_record(
+    vfs: &Vfs,
+    rec: &JournalRecord,
+    replay: bool,
+) -> Result<Uploaded, CmisError> {
     let b = vfs.binding();
     let Some(oid) = rec.object_id.clone() else {
         let props = Properties::new()
@@ -125,7 +130,7 @@ pub async fn upload_record(vfs: &Vfs, rec: &JournalRecord) -> Result<Uploaded, C
             );
             let mut r = rec.clone();
             r.object_id = None;
-            return Box::pin(upload_record(vfs, &r)).await;
+            return Box::pin(upload_record(vfs, &r, replay)).await;
         }
         Err(e) => return Err(e),
     };
@@ -143,6 +148,31 @@ pub async fn upload_record(vfs: &Vfs, rec: &JournalRecord) -> Result<Uploaded, C
         };
     if changed || checked_out_by_other {
         return conflict(vfs, rec, current).await;
+    }
+    // Checked out by our own user (a WebDAV lock, another client of the
+    // same user): the content goes into the PWC and the checkout stays
+    // open for its owner to end. On replay, a checkout that is not one of
+    // our locks is the leftover of a crash inside checkOut+checkIn below:
+    // that path checks it in.
+    if let Some(pwc) = vfs.own_checkout_of(&current) {
+        let key = object_key(&current);
+        let lock = vfs.store.checkout(&key).filter(|c| c.pwc_id == pwc);
+        if !replay || lock.is_some() {
+            let o = b.set_content(&pwc, content(rec).await?, true, None).await?;
+            if let Some(mut c) = lock.filter(|c| !c.modified) {
+                c.modified = true;
+                if let Err(e) = vfs.store.put_checkout(&key, &c) {
+                    tracing::warn!(
+                        "cannot record the write into the checkout of '{}': {e}",
+                        rec.name
+                    );
+                }
+            }
+            return Ok(Uploaded {
+                object: o,
+                conflict_copy: None,
+            });
+        }
     }
     let versionable = match current.object_type_id() {
         Some(t) => vfs.type_def(t).await.ok().and_then(|d| d.versionable),
@@ -291,13 +321,16 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
         return Ok(());
     };
     let name = vfs.display_path(ino);
-    let result = tokio::time::timeout(vfs.config().request_timeout * 20, upload_record(vfs, &rec))
-        .await
-        .unwrap_or_else(|_| {
-            Err(CmisError::Timeout {
-                url: "upload".into(),
-            })
-        });
+    let result = tokio::time::timeout(
+        vfs.config().request_timeout * 20,
+        upload_record(vfs, &rec, false),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(CmisError::Timeout {
+            url: "upload".into(),
+        })
+    });
     match result {
         Ok(up) => apply_uploaded(vfs, ino, parent, generation, &rec, &name, up),
         Err(e) => {
@@ -427,9 +460,12 @@ fn apply_uploaded(
         }
     }
     let key = object_key(&up.object);
+    // Uploaded into our PWC: the document (id, token) is unchanged.
+    let into_pwc = super::is_pwc(&up.object);
     let Some(i) = t.get_mut(ino) else {
         return Ok(());
     };
+    let key = if into_pwc { i.key.clone() } else { key };
     let still = match &i.state {
         FileState::Dirty(d) => d.generation == generation,
         _ => false,
@@ -467,7 +503,9 @@ fn apply_uploaded(
         }
         vfs.sub_dirty(size);
     } else if let FileState::Dirty(d) = &mut i.state {
-        d.base_token = up.object.change_token().map(str::to_string);
+        if !into_pwc {
+            d.base_token = up.object.change_token().map(str::to_string);
+        }
     }
     let tag = version_tag(&up.object);
     let was_key = i.key.clone();
@@ -482,6 +520,10 @@ fn apply_uploaded(
             i.perm = (m & 0o7777) as u16;
         }
         i.size = size;
+    } else if into_pwc {
+        if let Some(c) = i.checkout.as_mut() {
+            c.pwc = Some(up.object.clone());
+        }
     } else {
         i.object = Some(up.object.clone());
     }
@@ -502,7 +544,7 @@ fn apply_uploaded(
     }
     if still {
         let _ = vfs.store.remove_record(rec.id);
-    } else {
+    } else if !into_pwc {
         let mut r = rec.clone();
         r.object_id = Some(up.object.id().to_string());
         r.base_token = up.object.change_token().map(str::to_string);
@@ -626,7 +668,7 @@ async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
             return;
         }
     }
-    match upload_record(vfs, &rec).await {
+    match upload_record(vfs, &rec, true).await {
         Ok(up) => {
             tracing::info!("journal: uploaded '{}' left from the last run", rec.name);
             let key = object_key(&up.object);

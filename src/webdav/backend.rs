@@ -54,8 +54,10 @@ pub trait Backend: Send + Sync + 'static {
         Ok(false)
     }
 
-    /// The WebDAV lock on `ino` ended: check the document in when it was
-    /// modified under the lock, else cancel the checkout.
+    /// The last WebDAV lock on `ino` ended (UNLOCK or timeout): end the
+    /// checkout [`Backend::lock_document`] made, checking the document in
+    /// when it was modified under the lock, else cancelling the checkout.
+    /// A checkout it did not make is left alone.
     async fn unlock_document(&self, _ino: Ino) -> VfsResult<()> {
         Ok(())
     }

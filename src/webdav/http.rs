@@ -13,8 +13,9 @@
 //!   turns into a VFS setattr;
 //! - `X-OC-Mtime` on PUT/COPY/MOVE (ownCloud/Nextcloud clients, rclone)
 //!   sets the mtime of the result and answers `X-OC-Mtime: accepted`;
-//! - LOCK on a document asks the VFS to check it out (and UNLOCK to check it
-//!   in), so that the lock is visible in the repository;
+//! - LOCK on a document asks the VFS to check it out (and UNLOCK, or the
+//!   lock's timeout, to check it in or cancel the checkout), so that the
+//!   lock is visible in the repository;
 //! - OPTIONS carries `MS-Author-Via: DAV` (Microsoft Office wants it).
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use base64::Engine;
 use dav_server::davpath::DavPath;
+use dav_server::ls::DavLock;
 use dav_server::{DavConfig, DavHandler};
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
@@ -128,6 +130,11 @@ pub struct Server {
     ls: PersistentLs,
     store: StateStore,
     digest_key: [u8; 32],
+    /// Locks that timed out, for [`Server::spawn_expiry`].
+    expired_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<DavLock>>>,
+    /// Expired locks of passthrough users whose view is not open yet (after
+    /// a restart): their checkouts end when the user comes back.
+    pending_ends: Mutex<Vec<DavLock>>,
 }
 
 /// A running endpoint.
@@ -176,7 +183,9 @@ impl Server {
             }
             None => StateStore::temporary()?,
         };
-        let ls = PersistentLs::new(Some(store.clone()));
+        let mut ls = PersistentLs::new(Some(store.clone()));
+        let (expired_tx, expired_rx) = tokio::sync::mpsc::unbounded_channel();
+        ls.on_expiry(expired_tx);
         let (auth, shared) = match (&opts.auth, backends) {
             (AuthConfig::Passthrough, Backends::PerUser(p)) => (Auth::Passthrough(p), None),
             (AuthConfig::Passthrough, Backends::Shared(_)) => {
@@ -206,7 +215,69 @@ impl Server {
             ls,
             store,
             digest_key,
+            expired_rx: Mutex::new(Some(expired_rx)),
+            pending_ends: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Ends the checkouts of locks that time out: a task that receives
+    /// them, and drops timed-out locks every second even when no request
+    /// comes. Needs a tokio runtime.
+    pub fn spawn_expiry(self: &Arc<Self>) {
+        let rx = match self.expired_rx.lock() {
+            Ok(mut r) => r.take(),
+            Err(_) => None,
+        };
+        let Some(mut rx) = rx else { return };
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    l = rx.recv() => {
+                        let (Some(l), Some(s)) = (l, weak.upgrade()) else { return };
+                        s.lock_expired(l).await;
+                    }
+                    _ = tick.tick() => {
+                        let Some(s) = weak.upgrade() else { return };
+                        s.ls.expire_now();
+                    }
+                }
+            }
+        });
+    }
+
+    /// A lock timed out: end the checkout it made, unless another lock
+    /// still covers the document.
+    async fn lock_expired(&self, l: DavLock) {
+        if !self.ls.locks_on(&l.path).is_empty() {
+            return;
+        }
+        let view = match &self.auth {
+            Auth::Passthrough(_) => {
+                let v = l.principal.as_ref().and_then(|u| {
+                    self.views
+                        .lock()
+                        .ok()
+                        .and_then(|views| views.get(u).map(|(_, v)| v.clone()))
+                });
+                match v {
+                    Some(v) => v,
+                    None => {
+                        if let Ok(mut p) = self.pending_ends.lock() {
+                            p.push(l);
+                        }
+                        return;
+                    }
+                }
+            }
+            _ => match &self.shared {
+                Some(v) => v.clone(),
+                None => return,
+            },
+        };
+        tracing::info!("webdav: the lock on {} timed out", l.path.as_url_string());
+        end_checkout(&view, &l.path).await;
     }
 
     /// The axum router that serves every path.
@@ -269,6 +340,23 @@ impl Server {
                         if let Ok(mut views) = self.views.lock() {
                             views.insert(user.clone(), (digest, v.clone()));
                         }
+                        // Locks of this user that timed out while nobody
+                        // could act for them.
+                        let mine: Vec<DavLock> = match self.pending_ends.lock() {
+                            Ok(mut p) => {
+                                let (mine, rest) = std::mem::take(&mut *p)
+                                    .into_iter()
+                                    .partition(|l| l.principal.as_deref() == Some(user.as_str()));
+                                *p = rest;
+                                mine
+                            }
+                            Err(_) => Vec::new(),
+                        };
+                        for l in mine {
+                            if self.ls.locks_on(&l.path).is_empty() {
+                                end_checkout(&v, &l.path).await;
+                            }
+                        }
                         Ok((v, Some(user)))
                     }
                     Err(OpenError::Unauthorized) => {
@@ -288,6 +376,7 @@ impl Server {
 /// Binds `opts.listen` and serves until [`RunningWebdav::shutdown`].
 pub async fn serve(opts: WebdavOptions, backends: Backends) -> Result<RunningWebdav, WebdavError> {
     let server = Server::new(&opts, backends)?;
+    server.spawn_expiry();
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| WebdavError::Bind(opts.listen, e))?;
@@ -757,13 +846,7 @@ async fn dispatch(
     if m == "UNLOCK" && ok {
         if let Some(p) = &path {
             if server.ls.locks_on(p).is_empty() {
-                if let Ok(a) = view.fs.resolve(p).await {
-                    if a.kind == FileKind::RegularFile {
-                        if let Err(e) = view.fs.backend().unlock_document(a.ino).await {
-                            tracing::warn!("webdav: UNLOCK {raw_path}: checkin failed: {e}");
-                        }
-                    }
-                }
+                end_checkout(view, p).await;
             }
         }
     }
@@ -789,6 +872,21 @@ async fn dispatch(
             .insert("ms-author-via", HeaderValue::from_static("DAV"));
     }
     Ok(resp)
+}
+
+/// The last lock on `path` is gone (UNLOCK, timeout): end the checkout
+/// the VFS made for it, if any (checkIn when written, else cancel).
+async fn end_checkout(view: &View, path: &DavPath) {
+    if let Ok(a) = view.fs.resolve(path).await {
+        if a.kind == FileKind::RegularFile {
+            if let Err(e) = view.fs.backend().unlock_document(a.ino).await {
+                tracing::warn!(
+                    "webdav: ending the checkout of {}: {e}",
+                    path.as_url_string()
+                );
+            }
+        }
+    }
 }
 
 /// MOVE of a file onto an existing file: one VFS rename, so that the VFS

@@ -10,7 +10,9 @@
 //! Expired locks are dropped whenever the table is used.
 //!
 //! The CMIS side of a lock on a versionable document (checkout) is not
-//! here: the HTTP layer asks the VFS for it around LOCK and UNLOCK.
+//! here: the HTTP layer asks the VFS for it around LOCK and UNLOCK, and for
+//! locks that time out, which this lock system sends on a channel
+//! ([`PersistentLs::on_expiry`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,6 +28,9 @@ use super::store::{StateStore, StoredLock};
 pub struct PersistentLs {
     inner: Arc<Mutex<Vec<DavLock>>>,
     store: Option<StateStoreHandle>,
+    /// Where locks that timed out are sent (the HTTP layer ends their
+    /// checkouts).
+    expired: Option<tokio::sync::mpsc::UnboundedSender<DavLock>>,
 }
 
 /// The store, behind a Debug impl (dav-server's trait requires Debug).
@@ -107,7 +112,21 @@ impl PersistentLs {
         PersistentLs {
             inner: Arc::new(Mutex::new(locks)),
             store: store.map(StateStoreHandle),
+            expired: None,
         }
+    }
+
+    /// Sends every lock that times out from now on to `tx` (set before the
+    /// lock system is cloned).
+    pub fn on_expiry(&mut self, tx: tokio::sync::mpsc::UnboundedSender<DavLock>) {
+        self.expired = Some(tx);
+    }
+
+    /// Drops the locks whose timeout passed (they are sent to the expiry
+    /// channel); expiry happens on every use anyway, this is for quiet
+    /// times.
+    pub fn expire_now(&self) {
+        drop(self.table());
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, Vec<DavLock>> {
@@ -116,14 +135,18 @@ impl PersistentLs {
             Err(p) => p.into_inner(),
         };
         let now = SystemTime::now();
-        let expired: Vec<String> = t
-            .iter()
-            .filter(|l| l.timeout_at.is_some_and(|at| at < now))
-            .map(|l| l.token.clone())
-            .collect();
-        if !expired.is_empty() {
-            t.retain(|l| !expired.contains(&l.token));
-            self.forget(&expired);
+        let (gone, kept): (Vec<DavLock>, Vec<DavLock>) = std::mem::take(&mut *t)
+            .into_iter()
+            .partition(|l| l.timeout_at.is_some_and(|at| at < now));
+        *t = kept;
+        if !gone.is_empty() {
+            let tokens: Vec<String> = gone.iter().map(|l| l.token.clone()).collect();
+            self.forget(&tokens);
+            if let Some(tx) = &self.expired {
+                for l in gone {
+                    let _ = tx.send(l);
+                }
+            }
         }
         t
     }
@@ -400,5 +423,22 @@ mod tests {
         .unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         assert!(ls2.discover(&p("/t")).await.is_empty());
+        // Expired locks are reported (their checkouts end).
+        let mut ls3 = PersistentLs::new(None);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        ls3.on_expiry(tx);
+        ls3.lock(
+            &p("/e"),
+            None,
+            None,
+            Some(Duration::from_secs(0)),
+            false,
+            false,
+        )
+        .await
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        ls3.expire_now();
+        assert_eq!(rx.try_recv().unwrap().path.as_url_string(), "/e");
     }
 }

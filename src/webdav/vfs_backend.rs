@@ -1,14 +1,12 @@
 //! [`Backend`] for the real VFS: each call is the `Vfs` method of the same
 //! name (argument order and the modes of new files and folders aside).
 //!
-//! With [`CheckoutLocks`] (`--webdav-lock-checkout`), LOCK on a document is
-//! a CMIS checkOut (then every CMIS user sees it
-//! checked out, and it survives a gateway restart); a PUT under the lock
-//! is uploaded by the VFS, which finds our own checkout and checks the new
-//! content in (one new version); UNLOCK cancels a checkout still open (no
-//! write happened). The VFS has no call for this yet, so it is done here
-//! over the VFS's binding: see the report of issue 5 for the VFS call that
-//! should replace it (keep the PWC open across writes until UNLOCK).
+//! With [`CheckoutLocks`] (the default; `--webdav-lock-checkout=false`
+//! turns it off), LOCK on a document is a CMIS checkOut ([`Vfs::check_out`]:
+//! every CMIS user sees it checked out, and it survives a gateway restart);
+//! writes under the lock go into the PWC; UNLOCK (or the lock's expiry)
+//! is [`Vfs::end_checkout`]: checkIn when something was written, else
+//! cancelCheckOut.
 
 use std::sync::Arc;
 
@@ -16,24 +14,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::backend::Backend;
-use crate::cmis::{CmisError, ReadOptions};
-use crate::vfs::{Attr, DirEntry, Fh, Ino, OpenFlags, SetAttr, StatFs, Vfs, VfsError, VfsResult};
-
-/// The object id of a file, if it is in the repository yet.
-async fn object_id(vfs: &Arc<Vfs>, ino: Ino) -> Option<String> {
-    let v = Vfs::getxattr(vfs, ino, "user.cmis.objectId").await.ok()?;
-    String::from_utf8(v).ok()
-}
-
-/// Whether a checkout owner is the user this VFS connects as.
-fn is_us(vfs: &Vfs, owner: Option<&str>) -> bool {
-    match (vfs.config().user.as_deref(), owner) {
-        (Some(us), Some(o)) => us == o,
-        // Anonymous sessions cannot tell: assume ours.
-        (None, _) => true,
-        (Some(_), None) => false,
-    }
-}
+use crate::vfs::{Attr, DirEntry, Fh, Ino, OpenFlags, SetAttr, StatFs, Vfs, VfsResult};
 
 /// Modes of files and folders made over WebDAV (the VFS derives the
 /// write bits from allowable actions anyway).
@@ -114,10 +95,6 @@ impl Backend for Arc<Vfs> {
 }
 
 /// The VFS, with WebDAV locks on documents taken as CMIS checkouts.
-///
-/// Off by default: until the VFS keeps a document checked out by its own
-/// user writable (it derives writability from canSetContentStream, which a
-/// checked-out document lacks), a PUT under such a lock is refused (403).
 pub struct CheckoutLocks(pub Arc<Vfs>);
 
 #[async_trait]
@@ -181,46 +158,10 @@ impl Backend for CheckoutLocks {
     }
 
     async fn lock_document(&self, ino: Ino, _owner: &str) -> VfsResult<bool> {
-        let Some(id) = object_id(&self.0, ino).await else {
-            return Ok(false);
-        };
-        let b = self.0.binding();
-        match b.check_out(&id).await {
-            Ok(_) => Ok(true),
-            // Not versionable: the gateway's lock is all there is.
-            Err(CmisError::Constraint(_) | CmisError::NotSupported(_)) => Ok(false),
-            Err(e @ (CmisError::Versioning(_) | CmisError::UpdateConflict(_))) => {
-                let o = b.object(&id, &ReadOptions::default()).await?;
-                match o.is_version_series_checked_out() {
-                    // Already ours (a lock taken before a restart, or a
-                    // refused second LOCK): nothing for the caller to undo.
-                    Some(true) if is_us(&self.0, o.version_series_checked_out_by()) => Ok(false),
-                    Some(true) => Err(VfsError::Locked(format!(
-                        "checked out by {}",
-                        o.version_series_checked_out_by().unwrap_or("someone else")
-                    ))),
-                    _ => Err(e.into()),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
+        Vfs::check_out(&self.0, ino).await
     }
 
     async fn unlock_document(&self, ino: Ino) -> VfsResult<()> {
-        // Writes under the lock are checked in by their upload.
-        Vfs::fsync(&self.0, ino).await?;
-        let Some(id) = object_id(&self.0, ino).await else {
-            return Ok(());
-        };
-        let b = self.0.binding();
-        let o = b.object(&id, &ReadOptions::default()).await?;
-        if o.is_version_series_checked_out() == Some(true)
-            && is_us(&self.0, o.version_series_checked_out_by())
-        {
-            if let Some(pwc) = o.version_series_checked_out_id() {
-                b.cancel_check_out(pwc).await?;
-            }
-        }
-        Ok(())
+        Vfs::end_checkout(&self.0, ino).await
     }
 }
