@@ -40,6 +40,7 @@ pub mod types;
 pub mod writeback;
 
 use std::collections::{HashMap, HashSet};
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -3153,10 +3154,17 @@ impl Vfs {
     /// trust); an object we do not know may be new in one (listings
     /// expire) or the working copy of one we know (attributes lose their
     /// trust).
-    fn invalidate(&self, events: &[(String, ChangeType)]) {
+    ///
+    /// An event that carries the very change token we hold for the object
+    /// is old news (typically our own upload or rename coming back through
+    /// the log): it changes nothing, so a tree we just wrote stays cached.
+    fn invalidate(&self, events: &[(String, ChangeType, Option<String>)]) {
         self.log_epoch.fetch_add(1, Ordering::SeqCst);
-        let by_id: HashMap<&str, ChangeType> =
-            events.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+        // The last event of an object decides.
+        let by_id: HashMap<&str, (ChangeType, Option<&str>)> = events
+            .iter()
+            .map(|(id, c, token)| (id.as_str(), (*c, token.as_deref())))
+            .collect();
         let mut t = self.lock();
         let mut hit: HashSet<&str> = HashSet::new();
         let mut parents: HashSet<Ino> = HashSet::new();
@@ -3170,8 +3178,13 @@ impl Vfs {
                 .into_iter()
                 .flatten()
                 .find_map(|k| by_id.get_key_value(k));
-            if let Some((id, change)) = found {
+            if let Some((id, (change, token))) = found {
                 hit.insert(id);
+                let known =
+                    *change != ChangeType::Deleted && token.is_some() && *token == o.change_token();
+                if known {
+                    continue;
+                }
                 updated |= *change == ChangeType::Updated;
                 i.expire_attr();
                 parents.extend(i.parents.iter().copied());
@@ -3197,7 +3210,7 @@ impl Vfs {
         }
         let unknown = events
             .iter()
-            .any(|(id, c)| *c != ChangeType::Deleted && !hit.contains(id.as_str()));
+            .any(|(id, c, _)| *c != ChangeType::Deleted && !hit.contains(id.as_str()));
         for i in t.iter_mut() {
             if unknown {
                 i.attr_trusted_until = None;
@@ -3311,7 +3324,7 @@ fn spawn_change_poll(vfs: Arc<Vfs>, mut last_seen: Option<crate::cmis::ChangeEve
                 let page = tokio::time::timeout(
                     vfs.cfg.request_timeout,
                     vfs.binding
-                        .content_changes(token.as_deref(), false, Some(1000)),
+                        .content_changes(token.as_deref(), true, Some(1000)),
                 )
                 .await
                 .unwrap_or_else(|_| {
@@ -3332,7 +3345,10 @@ fn spawn_change_poll(vfs: Arc<Vfs>, mut last_seen: Option<crate::cmis::ChangeEve
                                 fresh = &fresh[1..];
                             }
                         }
-                        events.extend(fresh.iter().map(|e| (e.object_id.clone(), e.change_type)));
+                        events.extend(fresh.iter().map(|e| {
+                            let token = e.properties.str(prop::CHANGE_TOKEN).map(str::to_string);
+                            (e.object_id.clone(), e.change_type, token)
+                        }));
                         if let Some(e) = ch.events.last() {
                             last_seen = Some(e.clone());
                         }
