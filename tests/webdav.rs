@@ -275,3 +275,40 @@ fn a_browser_sees_an_html_listing() {
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webdav-listing.png");
     let _ = std::fs::write(keep, &png);
 }
+
+/// A client that stalls mid-request (litmus's expect100 case: headers of a
+/// PUT, then no body) must not keep the gateway from stopping: SIGTERM
+/// ends it within the shutdown grace, not never.
+#[test]
+fn a_stalled_put_does_not_block_shutdown() {
+    use std::io::{Read, Write};
+    let mut server = DavServer::embedded(&[]);
+    let addr = server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        conn,
+        "PUT /stalled.bin HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\nonly part of the body"
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    // A complete request on another connection still works meanwhile.
+    let r = curl(&["-T", "/etc/hostname", &format!("{}ok.txt", server.url)]);
+    assert!(r.status == 201 || r.status == 204, "PUT: {}", r.status);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    server.stop();
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "the gateway took {took:?} to stop with a stalled request open"
+    );
+    // The stalled connection was closed by the server.
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = conn.read_to_end(&mut buf);
+}

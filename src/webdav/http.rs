@@ -137,6 +137,9 @@ pub struct Server {
     pending_ends: Mutex<Vec<DavLock>>,
 }
 
+/// How long a stopping endpoint waits for requests in progress.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// A running endpoint.
 pub struct RunningWebdav {
     pub addr: SocketAddr,
@@ -149,12 +152,25 @@ impl RunningWebdav {
         format!("http://{}/", self.addr)
     }
 
-    /// Stops accepting requests and waits for the server task.
+    /// Stops accepting requests and lets the requests in progress finish,
+    /// for at most [`SHUTDOWN_GRACE`]: a client that stalls mid-request (a
+    /// PUT whose body never comes) must not keep the gateway, and the
+    /// upload of everything else, from stopping. What such a request wrote
+    /// is journaled like any write.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "webdav: requests still running after {SHUTDOWN_GRACE:?}; closing their connections"
+            );
+            self.task.abort();
+            let _ = (&mut self.task).await;
+        }
     }
 
     /// Waits until the server stops (it only stops on error).
