@@ -312,3 +312,44 @@ fn a_stalled_put_does_not_block_shutdown() {
     let mut buf = Vec::new();
     let _ = conn.read_to_end(&mut buf);
 }
+
+/// A PUT whose body breaks off (the client goes away after 100 of 1000
+/// bytes) leaves nothing behind: a new file is not created, an existing
+/// document keeps its content. Nothing truncated is uploaded.
+#[test]
+fn a_put_cut_short_changes_nothing() {
+    use std::io::Write;
+    let server = DavServer::embedded(&[]);
+    let addr = server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let src = server.dir.path().join("original.txt");
+    std::fs::write(&src, b"the original content").unwrap();
+    let r = curl(&[
+        "-T",
+        src.to_str().unwrap(),
+        &format!("{}keep.txt", server.url),
+    ]);
+    assert!(r.status == 201 || r.status == 204, "PUT: {}", r.status);
+    for name in ["keep.txt", "new.bin"] {
+        let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            conn,
+            "PUT /{name} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 1000\r\n\r\n"
+        )
+        .unwrap();
+        conn.write_all(&[b'x'; 100]).unwrap();
+        conn.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(conn);
+    }
+    // Past the write-back delay: anything kept would have been uploaded.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let r = curl(&[&format!("{}keep.txt", server.url)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "the original content");
+    let r = curl(&[&format!("{}new.bin", server.url)]);
+    assert_eq!(r.status, 404, "the cut-short new file exists: {}", r.text());
+}

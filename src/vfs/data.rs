@@ -411,6 +411,48 @@ impl Vfs {
         }
     }
 
+    /// The writer gave up before finishing (a WebDAV PUT whose body broke
+    /// off): what it wrote is not the file the client meant, so it is
+    /// dropped instead of uploaded. A file new with this writer goes away;
+    /// a document goes back to the repository's copy (local changes made
+    /// before the PUT, which it was replacing, go too). Nothing happens
+    /// while another writer has the file open.
+    pub async fn abandon(&self, ino: Ino) -> VfsResult<()> {
+        self.abort_stream(ino);
+        let new_file = {
+            let mut t = self.lock();
+            let Some(i) = t.get_mut(ino) else {
+                return Ok(());
+            };
+            if i.writers > 1 || !i.is_dirty() || i.unlinked {
+                return Ok(());
+            }
+            match i.object.clone() {
+                Some(o) => {
+                    self.discard_local(i);
+                    self.apply_object(i, o);
+                    i.expire_attr();
+                    tracing::warn!(
+                        "an unfinished write of '{}' was dropped; the repository's copy stays",
+                        i.name
+                    );
+                    None
+                }
+                None => Some((i.parent, i.name.clone())),
+            }
+        };
+        match new_file {
+            None => {
+                self.events.publish([Change::Inode { ino, data: true }]);
+                Ok(())
+            }
+            Some((parent, name)) => {
+                tracing::warn!("an unfinished new file '{name}' was dropped");
+                self.unlink(parent, &name).await
+            }
+        }
+    }
+
     /// Uploads now and waits: the server's answer is the result.
     pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
         self.finish_stream(ino);

@@ -28,6 +28,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Makes written data durable in the repository (waits for the upload).
     async fn fsync(&self, ino: Ino, fh: Fh) -> VfsResult<()>;
     async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()>;
+    /// The client gave up mid-write (a PUT whose body broke off): drop what
+    /// it wrote instead of uploading it (called before `release`).
+    async fn abandon(&self, _ino: Ino) -> VfsResult<()> {
+        Ok(())
+    }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr>;
     async fn unlink(&self, parent: Ino, name: &str) -> VfsResult<()>;
     async fn rmdir(&self, parent: Ino, name: &str) -> VfsResult<()>;

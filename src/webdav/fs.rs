@@ -326,13 +326,16 @@ impl Drop for VfsFile {
             return;
         }
         let (backend, ino, fh) = (self.backend.clone(), self.ino, self.fh);
-        let pending = std::mem::take(&mut self.pending);
-        let at = self.pos - pending.len() as u64;
+        // Written and never flushed: dav-server flushes at the end of every
+        // PUT, so the request broke off (client gone, body cut short) and
+        // what arrived is not the file the client meant.
+        let unfinished = self.dirty || !self.pending.is_empty();
+        self.pending.clear();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                if !pending.is_empty() {
-                    if let Err(e) = write_at(&*backend, ino, fh, at, &pending).await {
-                        tracing::warn!("webdav: write of inode {ino}: {e:?}");
+                if unfinished {
+                    if let Err(e) = backend.abandon(ino).await {
+                        tracing::warn!("webdav: dropping the unfinished write of inode {ino}: {e}");
                     }
                 }
                 if let Err(e) = backend.release(ino, fh).await {

@@ -53,6 +53,9 @@ impl Backend for Arc<Vfs> {
     async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
         Vfs::release(self, fh, ino).await
     }
+    async fn abandon(&self, ino: Ino) -> VfsResult<()> {
+        Vfs::abandon(self, ino).await
+    }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         Vfs::mkdir(self, parent, name, DIR_MODE).await
     }
@@ -128,6 +131,9 @@ impl Backend for CheckoutLocks {
     }
     async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
         Backend::release(&self.0, ino, fh).await
+    }
+    async fn abandon(&self, ino: Ino) -> VfsResult<()> {
+        Backend::abandon(&self.0, ino).await
     }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         Backend::mkdir(&self.0, parent, name).await
