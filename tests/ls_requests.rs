@@ -4,6 +4,9 @@
 //! to the kernel. A counting wrapper around the binding counts requests,
 //! the change-log polls included.
 //!
+//! Also here, because it needs the wrapper to hold a listing back: our own
+//! changes made while a listing sweep runs survive its older view.
+//!
 //! Also here, because they count requests: cached metadata is trusted
 //! beyond its TTL while the change-log poll is healthy (and changes on the
 //! server still show), and the inode table shrinks once the kernel forgets.
@@ -26,6 +29,11 @@ struct Counting {
     polls: AtomicU64,
     /// Makes getContentChanges fail (a broken change log).
     fail_changes: AtomicBool,
+    /// Holds getChildren answers back (after the server answered) until
+    /// `release` gets a permit; `viewed` is told when one is held.
+    hold_children: AtomicBool,
+    viewed: tokio::sync::Notify,
+    release: tokio::sync::Semaphore,
 }
 
 impl Counting {
@@ -35,6 +43,9 @@ impl Counting {
             n: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             fail_changes: AtomicBool::new(false),
+            hold_children: AtomicBool::new(false),
+            viewed: tokio::sync::Notify::new(),
+            release: tokio::sync::Semaphore::new(0),
         })
     }
 
@@ -65,7 +76,14 @@ impl Binding for Counting {
     }
     async fn children(&self, f: &str, o: &ChildrenOptions) -> Result<ObjectList> {
         self.hit();
-        self.inner.children(f, o).await
+        let page = self.inner.children(f, o).await;
+        if self.hold_children.load(Ordering::SeqCst) {
+            self.viewed.notify_one();
+            if let Ok(p) = self.release.acquire().await {
+                p.forget();
+            }
+        }
+        page
     }
     async fn object(&self, id: &str, o: &ReadOptions) -> Result<CmisObject> {
         self.hit();
@@ -197,6 +215,15 @@ impl Binding for Counting {
         self.inner.query(s, a, m, k).await
     }
 }
+
+/// Open for reading and writing, nothing else.
+const RW: OpenFlags = OpenFlags {
+    read: true,
+    write: true,
+    truncate: false,
+    append: false,
+    exclusive: false,
+};
 
 async fn new_folder(b: &Arc<dyn Binding>, parent: &str, name: &str) -> String {
     b.create_folder(
@@ -449,13 +476,7 @@ async fn the_inode_table_shrinks_when_the_kernel_forgets() {
     let first = entries[0].clone();
     let kept = vfs.readdir(s).await.unwrap()[0].clone();
     // A new file, not uploaded yet, nobody holds.
-    let flags = OpenFlags {
-        read: true,
-        write: true,
-        truncate: false,
-        append: false,
-        exclusive: false,
-    };
+    let flags = RW;
     let (local, fh) = vfs.create(b, "local.txt", 0o644, flags).await.unwrap();
     vfs.write(fh, local.ino, 0, b"local data").await.unwrap();
     vfs.release(fh, local.ino).await.unwrap();
@@ -531,13 +552,7 @@ async fn our_own_changes_in_the_change_log_cost_no_requests() {
     let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
     let w = vfs.lookup(1, "w").await.unwrap().ino;
     assert!(vfs.readdir(w).await.unwrap().is_empty());
-    let flags = cmisfs::vfs::OpenFlags {
-        read: true,
-        write: true,
-        truncate: false,
-        append: false,
-        exclusive: false,
-    };
+    let flags = RW;
     // The log is held back while we write (its polls fail), so that the
     // events reach the VFS after our own replies, all at once: a poll that
     // races with a reply would see an event before the inode holds its
@@ -575,5 +590,78 @@ async fn our_own_changes_in_the_change_log_cost_no_requests() {
     }
     assert_eq!(vfs.readdir(w).await.unwrap().len(), 20);
     assert_eq!(others() - before, 0, "requests beyond the polls");
+    repo.shutdown().await;
+}
+
+/// A listing sweep takes a while; what we change in the folder meanwhile
+/// is newer than its view. A file whose upload finishes during the sweep
+/// stays listed (it used to vanish: `cp -r` through a slow server lost two
+/// of 200 files from `ls`), a removed one does not come back and a renamed
+/// one keeps its new name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_during_a_listing_sweep_survive_it() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let fid = new_folder(&inner, &root, "d").await;
+    new_doc(&inner, &fid, "gone.txt", b"1").await;
+    new_doc(&inner, &fid, "old-name.txt", b"2").await;
+    let counting = Counting::new(inner);
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_secs(60);
+    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
+    let d = vfs.lookup(1, "d").await.unwrap().ino;
+    let flags = RW;
+    let (new, fh) = vfs.create(d, "new.txt", 0o644, flags).await.unwrap();
+    vfs.write(fh, new.ino, 0, b"new data").await.unwrap();
+    // The sweep sees the server before the upload.
+    counting.hold_children.store(true, Ordering::SeqCst);
+    let listing = tokio::spawn({
+        let vfs = vfs.clone();
+        async move { vfs.readdir(d).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), counting.viewed.notified())
+        .await
+        .expect("the sweep asks the server");
+    vfs.fsync(new.ino).await.unwrap();
+    vfs.release(fh, new.ino).await.unwrap();
+    vfs.unlink(d, "gone.txt").await.unwrap();
+    vfs.rename(d, "old-name.txt", d, "new-name.txt", false)
+        .await
+        .unwrap();
+    counting.hold_children.store(false, Ordering::SeqCst);
+    counting.release.add_permits(100);
+    let names = |entries: Vec<cmisfs::vfs::DirEntry>| {
+        let mut n: Vec<String> = entries.into_iter().map(|e| e.name).collect();
+        n.sort();
+        n
+    };
+    let want = vec!["new-name.txt".to_string(), "new.txt".to_string()];
+    assert_eq!(
+        names(listing.await.unwrap().unwrap()),
+        want,
+        "the sweep's answer"
+    );
+    assert_eq!(
+        names(vfs.readdir(d).await.unwrap()),
+        want,
+        "the listing kept"
+    );
+    assert_eq!(vfs.lookup(d, "new.txt").await.unwrap().ino, new.ino);
+    assert!(vfs.lookup(d, "gone.txt").await.is_err());
+    assert!(vfs.lookup(d, "old-name.txt").await.is_err());
+    // And the server agrees, seen by a sweep of its own.
+    let mut server: Vec<String> = counting
+        .inner
+        .children(&fid, &ChildrenOptions::default())
+        .await
+        .unwrap()
+        .objects
+        .iter()
+        .map(|o| o.name().to_string())
+        .collect();
+    server.sort();
+    assert_eq!(server, want);
     repo.shutdown().await;
 }

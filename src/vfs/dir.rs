@@ -14,11 +14,34 @@
 //! [`names::disambiguate`]'s suffix.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::names;
 use super::types::Ino;
+
+/// Numbers our own edits of listings, across all directories.
+static EDIT_SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// The number the next edit gets: a sweep notes it before its first page,
+/// and the edits from it on are the ones its view of the folder may lack.
+pub fn edit_seq() -> u64 {
+    EDIT_SEQ.load(Ordering::SeqCst)
+}
+
+/// Edits kept per listing. A sweep that started before the oldest kept
+/// one cannot be reconciled and is not installed.
+const MAX_EDITS: usize = 1024;
+
+/// One of our own changes of a listing: `name` now names `ino`, or
+/// (`None`) nothing.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub seq: u64,
+    pub name: String,
+    pub ino: Option<Ino>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Listing {
@@ -39,6 +62,14 @@ pub struct Listing {
     /// once per change of `entries`: counting on every getattr made
     /// listing a big folder over WebDAV quadratic.
     pub subdirs: Cell<Option<u32>>,
+    /// Our own edits, oldest first. A sweep runs for a while: a file
+    /// created, uploaded, renamed or removed meanwhile is replayed over
+    /// its older view, or the listing would lose (or resurrect) it.
+    pub edits: VecDeque<Edit>,
+    /// Edits numbered up to this one were dropped (the bound).
+    pub edits_dropped: u64,
+    /// The edit number at the start of the sweep this listing came from.
+    pub swept_at: u64,
 }
 
 impl Listing {
@@ -51,7 +82,52 @@ impl Listing {
             negative: HashMap::new(),
             detached: HashMap::new(),
             subdirs: Cell::new(None),
+            edits: VecDeque::new(),
+            edits_dropped: 0,
+            swept_at: 0,
         }
+    }
+
+    /// A sweep's result replacing this listing: same edits and detached
+    /// names, entries to be filled in.
+    pub fn successor(&self, swept_at: u64) -> Listing {
+        Listing {
+            detached: self.detached.clone(),
+            edits: self.edits.clone(),
+            edits_dropped: self.edits_dropped,
+            swept_at,
+            ..Listing::partial()
+        }
+    }
+
+    /// The edits a sweep that started at `since` may not have seen;
+    /// `None` when it cannot be reconciled (edits it needs were dropped,
+    /// or a sweep that started later is installed already).
+    pub fn edits_since(&self, since: u64) -> Option<Vec<Edit>> {
+        if since <= self.edits_dropped || since < self.swept_at {
+            return None;
+        }
+        Some(
+            self.edits
+                .iter()
+                .filter(|e| e.seq >= since)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    fn record(&mut self, name: &str, ino: Option<Ino>) {
+        if self.edits.len() >= MAX_EDITS {
+            if let Some(e) = self.edits.pop_front() {
+                self.edits_dropped = e.seq;
+            }
+        }
+        let seq = EDIT_SEQ.fetch_add(1, Ordering::SeqCst);
+        self.edits.push_back(Edit {
+            seq,
+            name: name.to_string(),
+            ino,
+        });
     }
 
     /// The number of subdirectories, `is_dir` telling an entry's kind.
@@ -87,15 +163,34 @@ impl Listing {
         self.negative.insert(name.to_string(), Instant::now() + ttl);
     }
 
+    /// Our own change: `name` names `ino` now.
     pub fn insert(&mut self, name: String, ino: Ino) {
         self.negative.remove(&name);
         self.subdirs.set(None);
+        self.record(&name, Some(ino));
         self.entries.insert(name, ino);
     }
 
+    /// Our own change: `name` is gone.
     pub fn remove(&mut self, name: &str) -> Option<Ino> {
         self.subdirs.set(None);
+        self.record(name, None);
         self.entries.remove(name)
+    }
+
+    /// The repository no longer has `name` (its change log said so): not
+    /// an edit of ours, a sweep's view of it is as good.
+    pub fn forget(&mut self, name: &str) -> Option<Ino> {
+        self.subdirs.set(None);
+        self.entries.remove(name)
+    }
+
+    /// A new document's upload made it the repository's: an edit, so a
+    /// sweep that started before the upload keeps it.
+    pub fn confirm(&mut self, name: &str, ino: Ino) {
+        if self.entries.get(name) == Some(&ino) {
+            self.record(name, Some(ino));
+        }
     }
 
     pub fn expire(&mut self) {

@@ -1104,9 +1104,26 @@ impl Vfs {
             }
             Self::folder_id(&t, ino)?
         };
-        let epoch = self.log_epoch.load(Ordering::SeqCst);
-        match self.sweep(&folder_id).await {
-            Ok(objects) => Ok(self.install_listing(ino, objects, epoch)),
+        // A sweep that ran while we changed the folder a lot (more edits
+        // than a listing keeps) is done again; the third is taken as is.
+        let mut attempt = 0;
+        let swept = loop {
+            attempt += 1;
+            let epoch = self.log_epoch.load(Ordering::SeqCst);
+            let since = dir::edit_seq();
+            match self.sweep(&folder_id).await {
+                Ok(objects) => {
+                    if let Some(entries) =
+                        self.install_listing(ino, objects, epoch, since, attempt >= 3)
+                    {
+                        break Ok(entries);
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        match swept {
+            Ok(entries) => Ok(entries),
             // Server lost: the listing we had is better than an error.
             Err(e @ (VfsError::Io(_) | VfsError::TimedOut(_))) => {
                 let t = self.lock();
@@ -1153,8 +1170,18 @@ impl Vfs {
     }
 
     /// Replaces a directory's listing with the result of a sweep that
-    /// started at log epoch `epoch`.
-    fn install_listing(&self, ino: Ino, objects: Vec<CmisObject>, epoch: u64) -> Vec<DirEntry> {
+    /// started at log epoch `epoch` and edit number `since`. Our own edits
+    /// made while it ran are replayed over its view. A view that cannot be
+    /// reconciled with them (older than the edits kept, or than the
+    /// listing installed) is not installed (`None`) unless `anyway`.
+    fn install_listing(
+        &self,
+        ino: Ino,
+        objects: Vec<CmisObject>,
+        epoch: u64,
+        since: u64,
+        anyway: bool,
+    ) -> Option<Vec<DirEntry>> {
         let trust = self.trust_until(epoch);
         let keyed: Vec<(String, String)> = objects
             .iter()
@@ -1162,21 +1189,33 @@ impl Vfs {
             .collect();
         let file_names = dir::file_names(&keyed);
         let mut t = self.lock();
-        let mut listing = Listing {
-            entries: Default::default(),
-            fresh_until: Some(Instant::now() + self.cfg.metadata_ttl),
-            trusted_until: trust,
-            last_used: Instant::now(),
-            negative: Default::default(),
-            detached: t
-                .get(ino)
-                .and_then(|d| d.listing.as_ref())
-                .map(|l| l.detached.clone())
-                .unwrap_or_default(),
-            subdirs: Default::default(),
+        let (mut listing, recent) = match t.get(ino).and_then(|d| d.listing.as_ref()) {
+            Some(old) => match old.edits_since(since) {
+                Some(recent) => (old.successor(since), recent),
+                None if anyway => (old.successor(since), old.edits.iter().cloned().collect()),
+                None => {
+                    tracing::debug!("a listing of inode {ino} older than our edits is not used");
+                    return None;
+                }
+            },
+            None => (Listing::partial(), Vec::new()),
         };
+        listing.swept_at = since;
+        listing.fresh_until = Some(Instant::now() + self.cfg.metadata_ttl);
+        listing.trusted_until = trust;
+        let edited_names: HashSet<&str> = recent.iter().map(|e| e.name.as_str()).collect();
+        let edited_inos: HashSet<Ino> = recent.iter().filter_map(|e| e.ino).collect();
         for (obj, name) in objects.into_iter().zip(file_names) {
             if listing.detached.contains_key(&name) {
+                continue;
+            }
+            // What we changed since the sweep began is newer than its view
+            // (a removed document must not come back, a renamed one must
+            // keep its new name).
+            let edited = edited_names.contains(name.as_str())
+                || t.by_key(&object_key(&obj))
+                    .is_some_and(|c| edited_inos.contains(&c));
+            if edited {
                 continue;
             }
             let ino_c = self.upsert(&mut t, ino, name.clone(), obj);
@@ -1184,6 +1223,17 @@ impl Vfs {
                 c.attr_trusted_until = trust;
             }
             listing.entries.insert(name, ino_c);
+        }
+        for e in &recent {
+            match e.ino {
+                Some(c) if t.get(c).is_some_and(|i| !i.unlinked) => {
+                    listing.entries.insert(e.name.clone(), c);
+                }
+                Some(_) => {}
+                None => {
+                    listing.entries.remove(&e.name);
+                }
+            }
         }
         // Keep what exists only here (new files not uploaded yet); forget
         // filings the server no longer has.
@@ -1212,7 +1262,7 @@ impl Vfs {
                 d.attr_trusted_until = d.attr_trusted_until.max(trust);
             }
         }
-        out
+        Some(out)
     }
 
     fn entries(&self, t: &InodeTable, l: &Listing) -> Vec<DirEntry> {
@@ -1732,7 +1782,7 @@ impl Vfs {
         for (dir, name, ino) in names {
             if let Some(l) = t.get_mut(dir).and_then(|d| d.listing.as_mut()) {
                 if l.entries.get(&name) == Some(&ino) {
-                    l.remove(&name);
+                    l.forget(&name);
                 }
             }
         }

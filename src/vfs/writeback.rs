@@ -509,6 +509,8 @@ fn apply_uploaded(
     }
     let tag = version_tag(&up.object);
     let was_key = i.key.clone();
+    // A new document: the repository has it now.
+    let created = i.object.is_none().then(|| (i.parent, i.name.clone()));
     if still {
         // The kernel's pages hold exactly what was uploaded.
         i.page_cache_tag = Some(tag.clone());
@@ -526,6 +528,11 @@ fn apply_uploaded(
         }
     } else {
         i.object = Some(up.object.clone());
+    }
+    if let Some((dir, file_name)) = created {
+        if let Some(l) = t.get_mut(dir).and_then(|d| d.listing.as_mut()) {
+            l.confirm(&file_name, ino);
+        }
     }
     drop(t);
     if was_key != key {
