@@ -100,11 +100,16 @@ impl Listing {
         }
     }
 
+    /// Whether a sweep that started at `since` is older than the one
+    /// this complete listing came from (its result adds nothing).
+    pub fn is_newer_than(&self, since: u64) -> bool {
+        self.fresh_until.is_some() && since < self.swept_at
+    }
+
     /// The edits a sweep that started at `since` may not have seen;
-    /// `None` when it cannot be reconciled (edits it needs were dropped,
-    /// or a sweep that started later is installed already).
+    /// `None` when it cannot be reconciled (edits it needs were dropped).
     pub fn edits_since(&self, since: u64) -> Option<Vec<Edit>> {
-        if since <= self.edits_dropped || since < self.swept_at {
+        if since <= self.edits_dropped {
             return None;
         }
         Some(
@@ -168,6 +173,14 @@ impl Listing {
         self.negative.remove(&name);
         self.subdirs.set(None);
         self.record(&name, Some(ino));
+        self.entries.insert(name, ino);
+    }
+
+    /// What a lookup found on the server: as new as any sweep's view,
+    /// not an edit of ours (lookups must not fill the edit log).
+    pub fn learn(&mut self, name: String, ino: Ino) {
+        self.negative.remove(&name);
+        self.subdirs.set(None);
         self.entries.insert(name, ino);
     }
 
@@ -254,6 +267,31 @@ mod tests {
         let mut n2 = file_names(&rev);
         n2.reverse();
         assert_eq!(n, n2);
+    }
+
+    #[test]
+    fn edits_since_a_sweep_began() {
+        let mut l = Listing::partial();
+        l.learn("found".into(), 2);
+        assert!(l.edits.is_empty(), "a lookup is no edit");
+        let since = edit_seq();
+        l.insert("new".into(), 3);
+        l.remove("found");
+        let e = l.edits_since(since).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!((e[0].name.as_str(), e[0].ino), ("new", Some(3)));
+        assert_eq!((e[1].name.as_str(), e[1].ino), ("found", None));
+        assert!(l.edits_since(edit_seq()).unwrap().is_empty());
+        // Past the bound, an old sweep cannot be reconciled.
+        for i in 0..MAX_EDITS {
+            l.insert(format!("f{i}"), 10);
+        }
+        assert!(l.edits_since(since).is_none());
+        // A complete listing from a later sweep makes an older one moot.
+        let mut n = l.successor(edit_seq());
+        n.fresh_until = Some(Instant::now());
+        assert!(n.is_newer_than(since));
+        assert!(!n.is_newer_than(edit_seq()));
     }
 
     #[test]

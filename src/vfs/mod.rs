@@ -844,7 +844,7 @@ impl Vfs {
                 if let Some(p) = t.get_mut(parent) {
                     p.listing
                         .get_or_insert_with(Listing::partial)
-                        .insert(name.to_string(), ino);
+                        .learn(name.to_string(), ino);
                 }
                 self.attr_of(&t, ino)
             }
@@ -1171,9 +1171,9 @@ impl Vfs {
 
     /// Replaces a directory's listing with the result of a sweep that
     /// started at log epoch `epoch` and edit number `since`. Our own edits
-    /// made while it ran are replayed over its view. A view that cannot be
-    /// reconciled with them (older than the edits kept, or than the
-    /// listing installed) is not installed (`None`) unless `anyway`.
+    /// made while it ran are replayed over its view. A view older than the
+    /// edits kept is not installed (`None`) unless `anyway`; one older
+    /// than the complete listing installed meanwhile gives way to it.
     fn install_listing(
         &self,
         ino: Ino,
@@ -1190,6 +1190,10 @@ impl Vfs {
         let file_names = dir::file_names(&keyed);
         let mut t = self.lock();
         let (mut listing, recent) = match t.get(ino).and_then(|d| d.listing.as_ref()) {
+            // Another sweep that started later was installed meanwhile
+            // (the kernel and WebDAV listing the same folder): its view
+            // is the newer one, and sweeping again would waste the pages.
+            Some(old) if old.is_newer_than(since) => return Some(self.entries(&t, old)),
             Some(old) => match old.edits_since(since) {
                 Some(recent) => (old.successor(since), recent),
                 None if anyway => (old.successor(since), old.edits.iter().cloned().collect()),
