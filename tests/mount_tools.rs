@@ -576,6 +576,42 @@ fn case_save_by_temp_file_fsync_rename(t: &Target) {
             "the save of a non-versionable {type_id} must keep the object id"
         );
     }
+    // Older versions: read-only files under the hidden docs/.versions.
+    let series = docs.join(".versions/report.txt");
+    let versions: Vec<PathBuf> = fs::read_dir(&series)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", series.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    // Listed oldest first.
+    let names: Vec<String> = versions
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("report (v") && n.ends_with(").txt")),
+        "{names:?}"
+    );
+    let newest = versions.last().expect("at least the current version");
+    assert_eq!(
+        fs::read(newest).unwrap(),
+        b"version two, saved by an editor\n"
+    );
+    if server.versionable(&type_id) {
+        assert!(versions.len() >= 2, "{names:?}");
+        assert_eq!(fs::read(&versions[0]).unwrap(), b"version one\n");
+    }
+    let refused = fs::OpenOptions::new().write(true).open(&versions[0]);
+    assert_eq!(
+        refused.map(|_| ()).unwrap_err().raw_os_error(),
+        Some(30),
+        "versions are read-only (EROFS)"
+    );
+    assert_eq!(
+        fs::remove_file(&versions[0]).unwrap_err().raw_os_error(),
+        Some(30)
+    );
     // What the server has, through an empty cache.
     m.unmount(Duration::from_secs(60));
     let v = t.mount();

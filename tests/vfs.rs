@@ -959,3 +959,132 @@ async fn big_new_files_stream_their_upload_and_fall_back_cleanly() {
         &data[20 * mib..20 * mib + 16]
     );
 }
+
+/// Older versions are readable, read-only, under the hidden `.versions`
+/// directory; readdir of the folder does not show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn older_versions_are_readable_under_dot_versions() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let dir = vfs.mkdir(ROOT_INO, "reports", 0o755).await.unwrap().ino;
+    let ino = write_file(&vfs, dir, "q3.txt", b"first draft").await;
+    vfs.fsync(ino).await.unwrap();
+    let fh = vfs.open(ino, W).await.unwrap();
+    vfs.setattr(
+        ino,
+        SetAttr {
+            size: Some(0),
+            ..SetAttr::default()
+        },
+    )
+    .await
+    .unwrap();
+    vfs.write(fh, ino, 0, b"final text").await.unwrap();
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    wait_uploaded(&vfs).await;
+
+    let listed: Vec<String> = vfs
+        .readdir(dir)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(listed, ["q3.txt"], "the folder does not list .versions");
+
+    let root = vfs.lookup(dir, ".versions").await.unwrap();
+    assert_eq!(root.kind, FileKind::Directory);
+    assert_eq!(root.perm, 0o555);
+    let docs = vfs.readdir(root.ino).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].name, "q3.txt");
+    assert_eq!(docs[0].attr.kind, FileKind::Directory);
+
+    let series = vfs.lookup(root.ino, "q3.txt").await.unwrap();
+    assert_eq!(
+        series.ino, docs[0].attr.ino,
+        "one inode per series directory"
+    );
+    let versions = vfs.readdir(series.ino).await.unwrap();
+    assert!(versions.len() >= 2, "{versions:?}");
+    for v in &versions {
+        assert!(
+            v.name.starts_with("q3 (v") && v.name.ends_with(").txt"),
+            "{}",
+            v.name
+        );
+        assert_eq!(v.attr.perm, 0o444);
+    }
+    // Oldest first: the first draft, then the final text.
+    let read_all = |ino: u64| {
+        let vfs = vfs.clone();
+        async move {
+            let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
+            let b = vfs.read(fh, ino, 0, 1000).await.unwrap();
+            vfs.release(fh, ino).await.unwrap();
+            b
+        }
+    };
+    let (oldest, newest) = (&versions[0], versions.last().unwrap());
+    assert_eq!(oldest.attr.size, 11);
+    assert_eq!(read_all(oldest.attr.ino).await, &b"first draft"[..]);
+    assert_eq!(read_all(newest.attr.ino).await, &b"final text"[..]);
+    let by_name = vfs.lookup(series.ino, &oldest.name).await.unwrap();
+    assert_eq!(by_name, oldest.attr);
+    let label = vfs
+        .getxattr(oldest.attr.ino, "user.cmis.versionLabel")
+        .await
+        .unwrap();
+    assert!(
+        oldest
+            .name
+            .contains(&format!("(v{})", String::from_utf8(label).unwrap())),
+        "{}",
+        oldest.name
+    );
+
+    // Nothing in the tree can change.
+    let v = oldest.attr.ino;
+    assert_eq!(vfs.open(v, W).await.unwrap_err(), VfsError::ReadOnly);
+    assert!(matches!(
+        vfs.create(series.ino, "new.txt", 0o644, W).await,
+        Err(VfsError::ReadOnly)
+    ));
+    assert_eq!(
+        vfs.unlink(series.ino, &oldest.name).await.unwrap_err(),
+        VfsError::ReadOnly
+    );
+    assert_eq!(
+        vfs.rename(series.ino, &oldest.name, dir, "restored.txt", false)
+            .await
+            .unwrap_err(),
+        VfsError::ReadOnly
+    );
+    assert_eq!(
+        vfs.mkdir(root.ino, "x", 0o755).await.unwrap_err(),
+        VfsError::ReadOnly
+    );
+    assert_eq!(
+        vfs.setattr(
+            v,
+            SetAttr {
+                size: Some(0),
+                ..SetAttr::default()
+            }
+        )
+        .await
+        .unwrap_err(),
+        VfsError::ReadOnly
+    );
+    assert_eq!(
+        vfs.setxattr(v, "user.cmis.description", b"x")
+            .await
+            .unwrap_err(),
+        VfsError::ReadOnly
+    );
+    assert!(vfs.lookup(root.ino, "missing.txt").await.is_err());
+    assert!(vfs.lookup(series.ino, "q3 (v9.9).txt").await.is_err());
+    // The live file is untouched.
+    assert_eq!(read_all(ino).await, &b"final text"[..]);
+}

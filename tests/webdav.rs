@@ -353,3 +353,65 @@ fn a_put_cut_short_changes_nothing() {
     let r = curl(&[&format!("{}new.bin", server.url)]);
     assert_eq!(r.status, 404, "the cut-short new file exists: {}", r.text());
 }
+
+/// Older versions under the hidden `.versions` directory, over WebDAV:
+/// listed by PROPFIND, readable by GET, refused for PUT and DELETE, and
+/// not listed in the folder itself.
+#[test]
+fn older_versions_are_served_read_only() {
+    require("curl");
+    let s = DavServer::embedded(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(curl(&["-X", "MKCOL", &s.at("docs/")]).status, 201);
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    std::fs::write(&one, b"first\n").unwrap();
+    std::fs::write(&two, b"second\n").unwrap();
+    assert_eq!(
+        curl(&["-T", one.to_str().unwrap(), &s.at("docs/v.txt")]).status,
+        201
+    );
+    assert_eq!(
+        curl(&["-T", two.to_str().unwrap(), &s.at("docs/v.txt")]).status,
+        204
+    );
+
+    let hrefs = |path: &str| -> Vec<String> {
+        let r = curl(&["-X", "PROPFIND", "-H", "Depth: 1", &s.at(path)]);
+        assert_eq!(r.status, 207, "PROPFIND {path}: {}", s.log());
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        body.split("href>")
+            .skip(1)
+            .step_by(2)
+            .map(|h| {
+                h.trim_end_matches("</D:")
+                    .trim_end_matches("</d:")
+                    .to_string()
+            })
+            .collect()
+    };
+    let folder = hrefs("docs/");
+    assert!(
+        folder.iter().all(|h| !h.contains(".versions")),
+        "{folder:?}"
+    );
+    let versions: Vec<String> = hrefs("docs/.versions/v.txt/")
+        .into_iter()
+        .filter(|h| !h.ends_with('/'))
+        .collect();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert!(versions[0].ends_with("/v%20%28v1.0%29.txt"), "{versions:?}");
+    let url = |href: &str| {
+        let file = href.rsplit('/').next().unwrap();
+        s.at(&format!("docs/.versions/v.txt/{file}"))
+    };
+    let oldest = curl(&[&url(&versions[0])]);
+    assert_eq!(oldest.status, 200, "{}", versions[0]);
+    assert_eq!(oldest.body, b"first\n");
+    assert_eq!(curl(&[&url(&versions[1])]).body, b"second\n");
+    assert_eq!(
+        curl(&["-T", one.to_str().unwrap(), &url(&versions[0])]).status,
+        403
+    );
+    assert_eq!(curl(&["-X", "DELETE", &url(&versions[0])]).status, 403);
+    assert_eq!(curl(&[&s.at("docs/v.txt")]).body, b"second\n");
+}

@@ -58,7 +58,7 @@ impl Vfs {
     /// repository yet, not versionable, or checked out by us already);
     /// `Locked` when someone else holds the checkout.
     pub async fn check_out(&self, ino: Ino) -> VfsResult<bool> {
-        if self.cfg.read_only {
+        if self.cfg.read_only || super::versions::is_virtual(ino) {
             return Ok(false);
         }
         let type_id = {
@@ -146,6 +146,9 @@ impl Vfs {
     /// else the checkout is cancelled. A checkout we did not make is left
     /// alone.
     pub async fn end_checkout(&self, ino: Ino) -> VfsResult<()> {
+        if super::versions::is_virtual(ino) {
+            return Ok(());
+        }
         let key = {
             let t = self.lock();
             match t.get(ino) {

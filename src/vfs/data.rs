@@ -20,7 +20,7 @@ use super::events::Change;
 use super::feed::{Feed, STREAM_START};
 use super::inode::FileState;
 use super::types::*;
-use super::{io_err, version_tag, writeback, Vfs};
+use super::{io_err, version_tag, versions, writeback, Vfs};
 
 /// An open file.
 #[derive(Debug, Clone)]
@@ -57,15 +57,37 @@ fn read_local(path: &std::path::Path, len: u64, offset: u64, size: u32) -> VfsRe
     ContentCache::read_at(path, offset, n).map(Bytes::from)
 }
 
-pub(super) const MIN_WINDOW: u64 = 1 << 20;
+const MIN_WINDOW: u64 = 1 << 20;
 const MAX_WINDOW: u64 = 64 << 20;
 /// How far from the previous read a read still counts as sequential.
 const SEQUENTIAL_SLACK: u64 = 4 << 20;
 
 impl Vfs {
+    /// A new open handle of `ino`.
+    pub(super) fn new_handle(&self, ino: Ino, write: bool) -> Fh {
+        let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                fh,
+                Handle {
+                    ino,
+                    write,
+                    next_off: 0,
+                    window: MIN_WINDOW,
+                },
+            );
+        fh
+    }
+
     /// Whether the kernel may keep its page cache for this file (the
     /// content did not change since it was cached).
     pub fn keep_cache(&self, ino: Ino) -> bool {
+        // A version never changes.
+        if versions::is_virtual(ino) {
+            return true;
+        }
         let mut t = self.lock();
         let Some(i) = t.get_mut(ino) else {
             return false;
@@ -89,6 +111,10 @@ impl Vfs {
 
     /// Where a file's bytes are for reading.
     fn read_source(&self, ino: Ino) -> VfsResult<Src> {
+        if versions::is_virtual(ino) {
+            let (id, tag, size) = self.version_source(ino)?;
+            return Ok(Src::Remote(id, tag, size));
+        }
         let t = self.lock();
         let i = t
             .get(ino)
@@ -219,6 +245,7 @@ impl Vfs {
         data: &[u8],
     ) -> VfsResult<u32> {
         let _ = fh;
+        versions::refuse(&[ino])?;
         // Back-pressure: wait while uploads are behind.
         let mut waited = 0;
         while self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes
@@ -258,6 +285,9 @@ impl Vfs {
         data: &[u8],
         waited: bool,
     ) -> Option<VfsResult<u32>> {
+        if let Err(e) = versions::refuse(&[ino]) {
+            return Some(Err(e));
+        }
         if !waited && self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes {
             return None;
         }

@@ -15,6 +15,7 @@ impl Vfs {
         mode: u32,
         flags: OpenFlags,
     ) -> VfsResult<(Attr, Fh)> {
+        versions::refuse(&[parent])?;
         let r = self.create_inner(parent, name, mode, flags).await;
         if r.is_ok() {
             self.publish_entry(parent, name);
@@ -141,19 +142,7 @@ impl Vfs {
         if streamable {
             self.track_appends(ino, name);
         }
-        let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
-        self.handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                fh,
-                Handle {
-                    ino,
-                    write: true,
-                    next_off: 0,
-                    window: MIN_WINDOW,
-                },
-            );
+        let fh = self.new_handle(ino, true);
         Ok((attr, fh))
     }
 
@@ -174,6 +163,7 @@ impl Vfs {
     }
 
     pub async fn mkdir(&self, parent: Ino, name: &str, mode: u32) -> VfsResult<Attr> {
+        versions::refuse(&[parent])?;
         let r = self.mkdir_inner(parent, name, mode).await;
         if r.is_ok() {
             self.publish_entry(parent, name);
@@ -275,6 +265,7 @@ impl Vfs {
     }
 
     pub async fn unlink(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        versions::refuse(&[parent])?;
         let r = self.unlink_inner(parent, name).await;
         if r.is_ok() {
             self.publish_entry(parent, name);
@@ -373,6 +364,7 @@ impl Vfs {
     }
 
     pub async fn rmdir(&self, parent: Ino, name: &str) -> VfsResult<()> {
+        versions::refuse(&[parent])?;
         let r = self.rmdir_inner(parent, name).await;
         if r.is_ok() {
             self.publish_entry(parent, name);
@@ -434,6 +426,7 @@ impl Vfs {
         new_name: &str,
         noreplace: bool,
     ) -> VfsResult<()> {
+        versions::refuse(&[parent, new_parent])?;
         let r = self
             .rename_inner(parent, name, new_parent, new_name, noreplace)
             .await;
@@ -952,6 +945,7 @@ impl Vfs {
     /// A hard link: addObjectToFolder. CMIS files a document under one
     /// name in every folder, so the new name must be the same.
     pub async fn link(&self, ino: Ino, new_parent: Ino, new_name: &str) -> VfsResult<Attr> {
+        versions::refuse(&[ino, new_parent])?;
         let r = self.link_inner(ino, new_parent, new_name).await;
         if r.is_ok() {
             self.publish_entry(new_parent, new_name);

@@ -39,6 +39,7 @@ pub mod inode;
 pub mod journal;
 pub mod names;
 pub mod types;
+pub mod versions;
 pub mod writeback;
 mod xattr;
 
@@ -55,7 +56,7 @@ use crate::cmis::{
 };
 
 use content::ContentCache;
-use data::{Handle, Stream, MIN_WINDOW};
+use data::{Handle, Stream};
 use dir::Listing;
 pub use events::{from_kernel, Change};
 use inode::{Dirty, FileState, Inode, InodeTable, OwnCheckout};
@@ -205,6 +206,8 @@ pub struct Vfs {
     trim_needed: AtomicBool,
     /// Who wants to hear of changes (the FUSE adapter).
     events: events::Subscribers,
+    /// The hidden `.versions` trees (see [`versions`]).
+    versions: Mutex<versions::Versions>,
 }
 
 /// How the change-log poll is doing.
@@ -471,6 +474,7 @@ impl Vfs {
             sweeps: AtomicU64::new(0),
             trim_needed: AtomicBool::new(false),
             events: events::Subscribers::default(),
+            versions: Mutex::new(versions::Versions::default()),
         });
         // The log replaces the TTLs only where it is complete (no
         // changesIncomplete) and polled at least as often as the TTL asks
@@ -782,6 +786,28 @@ impl Vfs {
 
     /// Looks `name` up in directory `parent`.
     pub async fn lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
+        if versions::is_virtual(parent) {
+            return self.versions_lookup(parent, name).await;
+        }
+        match self.lookup_object(parent, name).await {
+            // No real object of that name: the hidden versions directory.
+            Err(VfsError::NotFound(m)) if name == versions::VERSIONS_DIR => {
+                let t = self.lock();
+                match t.get(parent) {
+                    Some(p) if p.kind == FileKind::Directory => {
+                        let a = self.full_attr(&t, p);
+                        drop(t);
+                        Ok(self.versions_root(parent, &a))
+                    }
+                    _ => Err(VfsError::NotFound(m)),
+                }
+            }
+            r => r,
+        }
+    }
+
+    /// lookup of a real object.
+    async fn lookup_object(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         if name.len() > names::NAME_MAX {
             return Err(VfsError::NameTooLong(name.to_string()));
         }
@@ -866,6 +892,9 @@ impl Vfs {
     /// `..`). Called right after the call that produced the entry; the
     /// forget grace keeps the inode meanwhile.
     pub fn hold(&self, ino: Ino) {
+        if versions::is_virtual(ino) {
+            return;
+        }
         match self.lock().get_mut(ino) {
             Some(i) => i.lookups += 1,
             None => tracing::warn!("the kernel was given inode {ino}, which is gone"),
@@ -911,6 +940,9 @@ impl Vfs {
 
     /// An inode's attributes as cached, without asking the server.
     pub fn cached_attr(&self, ino: Ino) -> VfsResult<Attr> {
+        if versions::is_virtual(ino) {
+            return self.versions_attr(ino);
+        }
         let t = self.lock();
         self.attr_of(&t, ino)
     }
@@ -1025,6 +1057,9 @@ impl Vfs {
     }
 
     pub async fn getattr(&self, ino: Ino) -> VfsResult<Attr> {
+        if versions::is_virtual(ino) {
+            return self.versions_attr(ino);
+        }
         let id = {
             let mut t = self.lock();
             t.get_mut(ino)
@@ -1082,6 +1117,9 @@ impl Vfs {
 
     /// The full listing of a directory, with attributes (not `.`/`..`).
     pub async fn readdir(&self, ino: Ino) -> VfsResult<Vec<DirEntry>> {
+        if versions::is_virtual(ino) {
+            return self.versions_readdir(ino).await;
+        }
         let folder_id = {
             let mut t = self.lock();
             let d = t
@@ -1284,6 +1322,7 @@ impl Vfs {
     // ---- attributes ------------------------------------------------------
 
     pub async fn setattr(&self, ino: Ino, set: SetAttr) -> VfsResult<Attr> {
+        versions::refuse(&[ino])?;
         let data = set.size.is_some();
         let r = self.setattr_inner(ino, set).await;
         if r.is_ok() {
@@ -1521,6 +1560,9 @@ impl Vfs {
     }
 
     pub async fn open(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
+        if versions::is_virtual(ino) {
+            return self.versions_open(ino, flags);
+        }
         self.ensure_pwc(ino).await;
         let r = self.open_inner(ino, flags).await;
         if r.is_ok() && flags.truncate {
@@ -1586,19 +1628,7 @@ impl Vfs {
                 }
             }
         }
-        let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
-        self.handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                fh,
-                Handle {
-                    ino,
-                    write: flags.write,
-                    next_off: 0,
-                    window: MIN_WINDOW,
-                },
-            );
+        let fh = self.new_handle(ino, flags.write);
         Ok(fh)
     }
 

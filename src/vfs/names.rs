@@ -185,6 +185,11 @@ fn shorten(name: &str, tag: &str) -> String {
     format!("{}{tag}{ext}", &stem[..cut])
 }
 
+/// `name` with `tag` before its extension, cut to fit [`NAME_MAX`].
+pub fn tagged(name: &str, tag: &str) -> String {
+    shorten(name, tag)
+}
+
 /// The name shown for the second and later objects that share one name in
 /// a folder: a suffix derived from `stable_key` (the version series id, or
 /// the object id), so it stays the same from one listing to the next.

@@ -65,13 +65,8 @@ impl Vfs {
             Ok(p) => p,
             Err(_) => return Err(VfsError::NoAttr(name.to_string())),
         };
-        let t = self.lock();
-        let i = t
-            .get(ino)
-            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-        let obj = i
-            .object
-            .as_ref()
+        let obj = self
+            .xattr_object(ino)?
             .ok_or_else(|| VfsError::NoAttr(name.to_string()))?;
         match obj.properties.get(&prop_id) {
             Some(v) if !v.is_empty() => Ok(Self::format_value(v).into_bytes()),
@@ -79,12 +74,20 @@ impl Vfs {
         }
     }
 
-    pub async fn listxattr(&self, ino: Ino) -> VfsResult<Vec<String>> {
+    /// The object whose properties an inode's xattrs show.
+    fn xattr_object(&self, ino: Ino) -> VfsResult<Option<CmisObject>> {
+        if versions::is_virtual(ino) {
+            return self.version_object(ino);
+        }
         let t = self.lock();
         let i = t
             .get(ino)
             .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-        let Some(obj) = &i.object else {
+        Ok(i.object.clone())
+    }
+
+    pub async fn listxattr(&self, ino: Ino) -> VfsResult<Vec<String>> {
+        let Some(obj) = self.xattr_object(ino)? else {
             return Ok(Vec::new());
         };
         let root = (ino == ROOT_INO).then(|| PENDING_XATTR.to_string());
@@ -122,7 +125,7 @@ impl Vfs {
 
     /// Sets a writable property (updateProperties).
     pub async fn setxattr(&self, ino: Ino, name: &str, value: &[u8]) -> VfsResult<()> {
-        if self.cfg.read_only {
+        if self.cfg.read_only || versions::is_virtual(ino) {
             return Err(VfsError::ReadOnly);
         }
         let prop_id = Self::xattr_prop(name)?;
