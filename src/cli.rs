@@ -1,5 +1,6 @@
 //! The command line: subcommands and the connection options they share.
-//! Precedence: flag > environment variable > default.
+//! Precedence: flag > environment variable > config file (`--remote`,
+//! see `config.rs`) > default.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +20,11 @@ pub struct Cli {
     /// Log filter (e.g. `info`, `cmisfs=debug`); also RUST_LOG.
     #[arg(long, global = true, env = "CMISFS_LOG")]
     pub log: Option<String>,
+
+    /// Config file with named remotes (default:
+    /// ~/.config/cmisfs/config.toml); used with --remote.
+    #[arg(long, global = true, env = "CMISFS_CONFIG")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -263,6 +269,11 @@ pub enum BindingArg {
 /// How to reach a CMIS server.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
+    /// Take the options not given here from `[remotes.NAME]` of the config
+    /// file (keys: these long options, e.g. url, user, password_file,
+    /// cache_size).
+    #[arg(long, env = "CMISFS_REMOTE")]
+    pub remote: Option<String>,
     /// Service URL: the Browser binding URL or the AtomPub service document.
     #[arg(long, env = "CMISFS_URL")]
     pub url: Option<String>,
@@ -296,7 +307,7 @@ impl ConnectArgs {
     pub fn to_options(&self) -> anyhow::Result<ConnectOptions> {
         let auth = self.auth()?;
         let Some(url) = self.url.clone() else {
-            bail!("give the server's URL with --url (or CMISFS_URL)");
+            bail!("give the server's URL with --url (or CMISFS_URL, or url in a --remote)");
         };
         Ok(ConnectOptions {
             url,

@@ -2,19 +2,25 @@
 //! Errors end here as one line on stderr (plus a hint) and exit code 1.
 
 mod cli;
+mod config;
 mod dav;
 mod mount;
 mod probe;
 mod serve;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command};
+use cli::Command;
 use cmisfs::cmis::CmisError;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match config::parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(err) => {
+            report(&err);
+            std::process::exit(2);
+        }
+    };
     init_logging(cli.log.as_deref(), &cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -41,6 +41,18 @@ fn assert_fails_with(o: &Output, needle: &str) {
     assert!(lines[0].contains(needle), "'{needle}' in: {err}");
 }
 
+fn start_embedded(
+    rt: &tokio::runtime::Runtime,
+    data: &std::path::Path,
+) -> cmisfs::repo::RunningRepo {
+    rt.block_on(cmisfs::repo::start(cmisfs::repo::RepoConfig {
+        data_dir: data.to_path_buf(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        users_file: None,
+    }))
+    .expect("start the embedded repository")
+}
+
 fn opencmis_base() -> String {
     match std::env::var("CMISFS_OPENCMIS_URL") {
         Ok(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
@@ -111,13 +123,7 @@ fn not_a_url_fails_with_one_line() {
 fn embedded_repository_checks_passwords_and_non_cmis_urls() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let repo = rt
-        .block_on(cmisfs::repo::start(cmisfs::repo::RepoConfig {
-            data_dir: dir.path().to_path_buf(),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            users_file: None,
-        }))
-        .expect("start the embedded repository");
+    let repo = start_embedded(&rt, dir.path());
     let url = repo.service_url();
 
     let o = probe(&["--url", &url, "--user", "admin"], "admin");
@@ -147,5 +153,66 @@ fn embedded_repository_checks_passwords_and_non_cmis_urls() {
     );
     assert_fails_with(&o, "does not speak CMIS");
 
+    rt.block_on(repo.shutdown());
+}
+
+/// `--remote NAME` takes the connection from the config file; the
+/// environment and flags beat it; a mistake in the file is one line.
+#[test]
+fn a_named_remote_from_the_config_file_connects() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = start_embedded(&rt, &dir.path().join("data"));
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "admin\n").unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[remotes.here]\nurl = \"{}\"\nuser = \"admin\"\npassword_file = \"{}\"\ntimeout = 5\n",
+            repo.service_url(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], user: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cmisfs"));
+        c.arg("probe")
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("CMISFS_URL")
+            .env_remove("CMISFS_PASSWORD")
+            .env_remove("CMISFS_TOKEN")
+            .env_remove("CMISFS_REMOTE");
+        match user {
+            Some(u) => c.env("CMISFS_USER", u),
+            None => c.env_remove("CMISFS_USER"),
+        };
+        c.output().expect("run cmisfs probe")
+    };
+
+    let o = run(&["--remote", "here"], None);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains(&format!("  repository: {}\n", repo.repository_id)),
+        "{out}"
+    );
+    // The environment beats the file: another user, and admin's password
+    // from the file no longer matches.
+    let o = run(&["--remote", "here"], Some("mallory"));
+    assert_fails_with(&o, "authentication failed");
+    // So does a flag.
+    let o = run(&["--remote", "here", "--url", "http://127.0.0.1:1/"], None);
+    assert_fails_with(&o, "127.0.0.1:1");
+
+    let o = run(&["--remote", "there"], None);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.starts_with("cmisfs: error: ") && err.contains("no remote 'there' (it has: here)"),
+        "{err}"
+    );
     rt.block_on(repo.shutdown());
 }
