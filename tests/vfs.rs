@@ -1088,3 +1088,82 @@ async fn older_versions_are_readable_under_dot_versions() {
     // The live file is untouched.
     assert_eq!(read_all(ino).await, &b"final text"[..]);
 }
+
+/// A whole-content replacement (a WebDAV PUT onto a file) that is dropped
+/// half-way leaves the file as it was, local bytes not yet uploaded
+/// included; committed, it replaces them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_replacement_keeps_unuploaded_bytes() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_secs(3600);
+    cfg.user = Some("admin".into());
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let ino = write_file(&vfs, ROOT_INO, "draft.txt", b"server copy").await;
+    vfs.fsync(ino).await.unwrap();
+    // Local bytes, waiting for the (long) write-back delay.
+    let fh = vfs.open(ino, W).await.unwrap();
+    vfs.write(fh, ino, 0, b"local edit!").await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    assert_eq!(vfs.pending().len(), 1);
+
+    let read_all = || async {
+        let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
+        let b = vfs.read(fh, ino, 0, 100).await.unwrap();
+        vfs.release(fh, ino).await.unwrap();
+        b
+    };
+    let put = vfs.open_replacing(ino).await.unwrap();
+    vfs.write(put, ino, 0, b"half a").await.unwrap();
+    assert_eq!(
+        read_all().await,
+        &b"local edit!"[..],
+        "not visible before commit"
+    );
+    vfs.abandon(put, ino).await.unwrap();
+    vfs.release(put, ino).await.unwrap();
+    assert_eq!(read_all().await, &b"local edit!"[..]);
+    assert_eq!(vfs.getattr(ino).await.unwrap().size, 11);
+    assert_eq!(
+        vfs.pending().len(),
+        1,
+        "the local edit still waits for upload"
+    );
+    assert_eq!(
+        e.server_content("/draft.txt").await.unwrap(),
+        b"server copy"
+    );
+
+    // Released without commit (a request that ended early): unchanged too.
+    let put = vfs.open_replacing(ino).await.unwrap();
+    vfs.write(put, ino, 0, b"zz").await.unwrap();
+    vfs.release(put, ino).await.unwrap();
+    assert_eq!(read_all().await, &b"local edit!"[..]);
+
+    // Committed: the new content, uploaded by fsync.
+    let put = vfs.open_replacing(ino).await.unwrap();
+    vfs.write(put, ino, 0, b"the new one").await.unwrap();
+    vfs.write(put, ino, 11, b", complete").await.unwrap();
+    assert!(vfs.commit_replace(put, ino).await.unwrap());
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(put, ino).await.unwrap();
+    assert_eq!(read_all().await, &b"the new one, complete"[..]);
+    assert!(vfs.pending().is_empty());
+    assert_eq!(
+        e.server_content("/draft.txt").await.unwrap(),
+        b"the new one, complete"
+    );
+    // An empty replacement empties the file.
+    let put = vfs.open_replacing(ino).await.unwrap();
+    assert!(vfs.commit_replace(put, ino).await.unwrap());
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(put, ino).await.unwrap();
+    assert_eq!(e.server_content("/draft.txt").await.unwrap(), b"");
+    // No staging file is left behind.
+    let left: Vec<_> = std::fs::read_dir(e.cache.path().join("dirty"))
+        .unwrap()
+        .flatten()
+        .filter(|f| f.file_name().to_string_lossy().starts_with("staging-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

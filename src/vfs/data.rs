@@ -30,6 +30,9 @@ pub(super) struct Handle {
     pub write: bool,
     pub next_off: u64,
     pub window: u64,
+    /// A whole-content replacement (see [`Vfs::open_replacing`]): the
+    /// bytes written so far, not yet the file's.
+    pub staging: Option<PathBuf>,
 }
 
 /// A new file being written by appends only (see [`super::feed`]).
@@ -76,9 +79,112 @@ impl Vfs {
                     write,
                     next_off: 0,
                     window: MIN_WINDOW,
+                    staging: None,
                 },
             );
         fh
+    }
+
+    fn staging_of(&self, fh: Fh) -> Option<PathBuf> {
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&fh)
+            .and_then(|h| h.staging.clone())
+    }
+
+    /// Opens a file for a replacement of its whole content (a WebDAV PUT
+    /// or COPY onto it): writes go to a staging file, and the file keeps
+    /// its content (local bytes not yet uploaded included) until
+    /// [`Vfs::commit_replace`]. Released or abandoned before that, or lost
+    /// in a crash (the staging file is in no journal record), the
+    /// replacement changes nothing: a PUT cut short never destroys the
+    /// previous content, and never becomes a version.
+    pub async fn open_replacing(&self, ino: Ino) -> VfsResult<Fh> {
+        versions::refuse(&[ino])?;
+        if self.cfg.read_only {
+            return Err(VfsError::ReadOnly);
+        }
+        self.ensure_pwc(ino).await;
+        {
+            let t = self.lock();
+            let i = t.file(ino)?;
+            if matches!(i.state, FileState::Clean) && !i.writable {
+                return Err(VfsError::AccessDenied(i.name.clone()));
+            }
+        }
+        if !self.upload_allowed(ino).await {
+            return Err(VfsError::AccessDenied(self.display_path(ino)));
+        }
+        let fh = self.new_handle(ino, false);
+        let path = self.dirty_dir.join(format!("staging-{fh}"));
+        if let Err(e) = std::fs::File::create(&path) {
+            self.handles
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&fh);
+            return Err(io_err("cannot create a cache file", e));
+        }
+        if let Some(h) = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&fh)
+        {
+            h.staging = Some(path);
+        }
+        Ok(fh)
+    }
+
+    /// Makes a replacement opened with [`Vfs::open_replacing`] the file's
+    /// content (dirty, journaled, uploaded as usual). Returns whether `fh`
+    /// had one to commit.
+    pub async fn commit_replace(&self, fh: Fh, ino: Ino) -> VfsResult<bool> {
+        let Some(staging) = self.staging_of(fh) else {
+            return Ok(false);
+        };
+        self.make_dirty(ino, false).await?;
+        self.abort_stream(ino);
+        let mut t = self.lock();
+        let i = t
+            .get_mut(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        let path = match &i.state {
+            FileState::Dirty(d) => d.path.clone(),
+            FileState::LocalOnly(p) => p.clone(),
+            FileState::Clean => return Err(VfsError::Io("not dirty".into())),
+        };
+        // Same directory: the rename swaps the content at once.
+        std::fs::rename(&staging, &path).map_err(|e| io_err("cannot replace the cache file", e))?;
+        let len = std::fs::metadata(&path)
+            .map_err(|e| io_err("cannot read the cache file", e))?
+            .len();
+        if matches!(i.state, FileState::Dirty(_)) {
+            self.sub_dirty(i.size);
+            self.dirty_bytes.fetch_add(len, Ordering::Relaxed);
+        }
+        i.size = len;
+        i.touch_mtime();
+        i.user_mtime = None;
+        let delay = self.cfg.write_back_delay;
+        if let FileState::Dirty(d) = &mut i.state {
+            d.generation += 1;
+            if i.writers == 0 {
+                d.upload_at = Some(Instant::now() + delay);
+            }
+        }
+        drop(t);
+        if let Some(h) = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&fh)
+        {
+            h.staging = None;
+        }
+        self.events.publish([Change::Inode { ino, data: true }]);
+        self.wake.notify_one();
+        Ok(true)
     }
 
     /// Whether the kernel may keep its page cache for this file (the
@@ -116,12 +222,7 @@ impl Vfs {
             return Ok(Src::Remote(id, tag, size));
         }
         let t = self.lock();
-        let i = t
-            .get(ino)
-            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-        if i.kind == FileKind::Directory {
-            return Err(VfsError::IsDir(i.name.clone()));
-        }
+        let i = t.file(ino)?;
         Ok(match &i.state {
             FileState::Dirty(d) => Src::Local(d.path.clone(), i.size),
             FileState::LocalOnly(p) => Src::Local(p.clone(), i.size),
@@ -244,8 +345,16 @@ impl Vfs {
         offset: u64,
         data: &[u8],
     ) -> VfsResult<u32> {
-        let _ = fh;
         versions::refuse(&[ino])?;
+        if let Some(staging) = self.staging_of(fh) {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&staging)
+                .map_err(|e| io_err("cannot open the cache file", e))?;
+            f.write_all_at(data, offset)
+                .map_err(|e| io_err("cannot write the cache file", e))?;
+            return Ok(data.len() as u32);
+        }
         // Back-pressure: wait while uploads are behind.
         let mut waited = 0;
         while self.dirty_bytes.load(Ordering::Relaxed) > self.cfg.max_dirty_bytes
@@ -443,11 +552,25 @@ impl Vfs {
 
     /// The writer gave up before finishing (a WebDAV PUT whose body broke
     /// off): what it wrote is not the file the client meant, so it is
-    /// dropped instead of uploaded. A file new with this writer goes away;
-    /// a document goes back to the repository's copy (local changes made
-    /// before the PUT, which it was replacing, go too). Nothing happens
-    /// while another writer has the file open.
-    pub async fn abandon(&self, ino: Ino) -> VfsResult<()> {
+    /// dropped instead of uploaded. A replacement ([`Vfs::open_replacing`])
+    /// just goes, leaving the file as it was. Otherwise a file new with
+    /// this writer goes away, and a document goes back to the repository's
+    /// copy. Nothing happens while another writer has the file open.
+    pub async fn abandon(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
+        let staged = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&fh)
+            .and_then(|h| h.staging.take());
+        if let Some(staging) = staged {
+            let _ = std::fs::remove_file(staging);
+            tracing::warn!(
+                "an unfinished replacement of '{}' was dropped; the file is unchanged",
+                self.display_path(ino)
+            );
+            return Ok(());
+        }
         self.abort_stream(ino);
         let new_file = {
             let mut t = self.lock();
@@ -502,6 +625,10 @@ impl Vfs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&fh);
+        // A replacement never committed: the file is unchanged.
+        if let Some(staging) = h.as_ref().and_then(|h| h.staging.as_ref()) {
+            let _ = std::fs::remove_file(staging);
+        }
         if h.is_some_and(|h| h.write) {
             // Written by WebDAV: the mount's cached pages and size are old.
             self.events.publish([Change::Inode { ino, data: true }]);

@@ -239,6 +239,17 @@ impl InodeTable {
         t
     }
 
+    /// A regular file's inode: NotFound if gone, IsDir for a directory.
+    pub fn file(&self, ino: Ino) -> Result<&Inode, VfsError> {
+        let i = self
+            .get(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        if i.kind == FileKind::Directory {
+            return Err(VfsError::IsDir(i.name.clone()));
+        }
+        Ok(i)
+    }
+
     pub fn get(&self, ino: Ino) -> Option<&Inode> {
         self.inodes.get(&ino)
     }

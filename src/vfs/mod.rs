@@ -1433,12 +1433,7 @@ impl Vfs {
     async fn make_dirty(&self, ino: Ino, keep: bool) -> VfsResult<()> {
         let (object_id, source, tag, size, parent, name, writable, owner) = {
             let t = self.lock();
-            let i = t
-                .get(ino)
-                .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-            if i.kind == FileKind::Directory {
-                return Err(VfsError::IsDir(i.name.clone()));
-            }
+            let i = t.file(ino)?;
             if !matches!(i.state, FileState::Clean) {
                 return Ok(());
             }

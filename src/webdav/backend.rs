@@ -30,8 +30,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()>;
     /// The client gave up mid-write (a PUT whose body broke off): drop what
     /// it wrote instead of uploading it (called before `release`).
-    async fn abandon(&self, _ino: Ino) -> VfsResult<()> {
+    async fn abandon(&self, _ino: Ino, _fh: Fh) -> VfsResult<()> {
         Ok(())
+    }
+    /// Opens an existing file whose whole content a PUT or COPY replaces:
+    /// the file keeps its content until [`Backend::commit`].
+    async fn open_replacing(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
+        self.open(ino, flags).await
+    }
+    /// The replacement of `open_replacing` is complete: it becomes the
+    /// file's content. Returns whether there was one.
+    async fn commit(&self, _ino: Ino, _fh: Fh) -> VfsResult<bool> {
+        Ok(false)
     }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr>;
     async fn unlink(&self, parent: Ino, name: &str) -> VfsResult<()>;

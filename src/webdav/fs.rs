@@ -136,7 +136,13 @@ impl DavFs {
                 if attr.kind == FileKind::Directory {
                     return Err(FsError::Forbidden);
                 }
-                let fh = self.backend.open(attr.ino, flags).await.map_err(fs_err)?;
+                // A whole new content: the old stays until it is complete.
+                let fh = if flags.write && flags.truncate && !flags.append && !flags.read {
+                    self.backend.open_replacing(attr.ino, flags).await
+                } else {
+                    self.backend.open(attr.ino, flags).await
+                }
+                .map_err(fs_err)?;
                 (attr, fh)
             }
             Err(VfsError::NotFound(_)) if o.create || o.create_new => self
@@ -334,7 +340,7 @@ impl Drop for VfsFile {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 if unfinished {
-                    if let Err(e) = backend.abandon(ino).await {
+                    if let Err(e) = backend.abandon(ino, fh).await {
                         tracing::warn!("webdav: dropping the unfinished write of inode {ino}: {e}");
                     }
                 }
@@ -451,7 +457,13 @@ impl DavFile for VfsFile {
     fn flush(&'_ mut self) -> FsFuture<'_, ()> {
         async move {
             self.push_pending().await?;
-            if self.dirty {
+            // A replacement becomes the file's content here, also an empty one.
+            let replaced = self
+                .backend
+                .commit(self.ino, self.fh)
+                .await
+                .map_err(fs_err)?;
+            if self.dirty || replaced {
                 self.backend
                     .fsync(self.ino, self.fh)
                     .await

@@ -53,8 +53,14 @@ impl Backend for Arc<Vfs> {
     async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
         Vfs::release(self, fh, ino).await
     }
-    async fn abandon(&self, ino: Ino) -> VfsResult<()> {
-        Vfs::abandon(self, ino).await
+    async fn abandon(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
+        Vfs::abandon(self, fh, ino).await
+    }
+    async fn open_replacing(&self, ino: Ino, _flags: OpenFlags) -> VfsResult<Fh> {
+        Vfs::open_replacing(self, ino).await
+    }
+    async fn commit(&self, ino: Ino, fh: Fh) -> VfsResult<bool> {
+        Vfs::commit_replace(self, fh, ino).await
     }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         Vfs::mkdir(self, parent, name, DIR_MODE).await
@@ -132,8 +138,14 @@ impl Backend for CheckoutLocks {
     async fn release(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
         Backend::release(&self.0, ino, fh).await
     }
-    async fn abandon(&self, ino: Ino) -> VfsResult<()> {
-        Backend::abandon(&self.0, ino).await
+    async fn abandon(&self, ino: Ino, fh: Fh) -> VfsResult<()> {
+        Backend::abandon(&self.0, ino, fh).await
+    }
+    async fn open_replacing(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
+        Backend::open_replacing(&self.0, ino, flags).await
+    }
+    async fn commit(&self, ino: Ino, fh: Fh) -> VfsResult<bool> {
+        Backend::commit(&self.0, ino, fh).await
     }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         Backend::mkdir(&self.0, parent, name).await
