@@ -68,11 +68,7 @@ fn default_cache_dir(args: &MountArgs, mountpoint: &Path) -> PathBuf {
 }
 
 pub async fn run(args: MountArgs) -> anyhow::Result<()> {
-    let mountpoint = std::fs::canonicalize(&args.mountpoint)
-        .with_context(|| format!("mount point {} does not exist", args.mountpoint.display()))?;
-    if !mountpoint.is_dir() {
-        bail!("mount point {} is not a directory", mountpoint.display());
-    }
+    let mountpoint = check_mountpoint(&args.mountpoint, &args.options)?;
     if let Some(listen) = args.webdav {
         let auth = crate::dav::auth_config(&args.webdav_auth, false, listen)?;
         if matches!(auth, cmisfs::webdav::AuthConfig::Passthrough) {
@@ -102,6 +98,37 @@ pub async fn run(args: MountArgs) -> anyhow::Result<()> {
             Err(e)
         }
     }
+}
+
+/// The mount point, canonical: an existing directory, empty unless
+/// `-o nonempty` (mounting over files hides them, as rclone and
+/// mountpoint-s3 also refuse), and not a dead mount.
+fn check_mountpoint(path: &Path, options: &[String]) -> anyhow::Result<PathBuf> {
+    const ENOTCONN: i32 = 107;
+    let check = |r: std::io::Error, what: &str| -> anyhow::Error {
+        if r.raw_os_error() == Some(ENOTCONN) {
+            anyhow::anyhow!(
+                "mount point {} is a dead FUSE mount (its daemon is gone): unmount it with `fusermount3 -u {}` first",
+                path.display(),
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(r).context(format!("mount point {}: {what}", path.display()))
+        }
+    };
+    let mountpoint = std::fs::canonicalize(path).map_err(|e| check(e, "does not exist"))?;
+    let meta = std::fs::metadata(&mountpoint).map_err(|e| check(e, "cannot read it"))?;
+    if !meta.is_dir() {
+        bail!("mount point {} is not a directory", mountpoint.display());
+    }
+    let mut entries = std::fs::read_dir(&mountpoint).map_err(|e| check(e, "cannot read it"))?;
+    if entries.next().is_some() && !options.iter().any(|o| o == "nonempty") {
+        bail!(
+            "mount point {} is not empty: the mount would hide its files; choose an empty directory, or give -o nonempty",
+            mountpoint.display()
+        );
+    }
+    Ok(mountpoint)
 }
 
 fn spawn_daemon(cache_dir: &Path) -> anyhow::Result<()> {
@@ -185,7 +212,8 @@ async fn serve(
             "allow_other" => config.acl = fuser::SessionACL::All,
             "allow_root" => config.acl = fuser::SessionACL::RootAndOwner,
             "ro" => config.mount_options.push(fuser::MountOption::RO),
-            "" | "rw" | "default_permissions" => {}
+            // nonempty: checked above; fusermount3 allows it anyway.
+            "" | "rw" | "default_permissions" | "nonempty" => {}
             other => config
                 .mount_options
                 .push(fuser::MountOption::CUSTOM(other.into())),

@@ -13,6 +13,25 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_cmisfs")
 }
 
+/// Mount point, repository data and cache dir under `base`.
+fn paths(base: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (base.join("mnt"), base.join("data"), base.join("cache"))
+}
+
+/// `cmisfs mount MP --data DATA --cache-dir CACHE`, on the embedded
+/// repository whatever the environment says.
+fn mount_cmd(mp: &Path, data: &Path, cache: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("mount")
+        .arg(mp)
+        .arg("--data")
+        .arg(data)
+        .arg("--cache-dir")
+        .arg(cache)
+        .env_remove("CMISFS_URL");
+    c
+}
+
 fn is_mounted(mp: &Path) -> bool {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
     let mp = mp.display().to_string();
@@ -30,13 +49,7 @@ impl Mount {
     fn start(mp: &Path, data: &Path, cache: &Path, extra: &[&str]) -> Mount {
         std::fs::create_dir_all(mp).unwrap();
         let log = mp.with_extension("log");
-        let child = Command::new(bin())
-            .arg("mount")
-            .arg(mp)
-            .arg("--data")
-            .arg(data)
-            .arg("--cache-dir")
-            .arg(cache)
+        let child = mount_cmd(mp, data, cache)
             .args(if extra.contains(&"--write-back-delay") {
                 &[][..]
             } else {
@@ -44,7 +57,6 @@ impl Mount {
             })
             .args(["--metadata-ttl", "1s"])
             .args(extra)
-            .env_remove("CMISFS_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -149,11 +161,7 @@ fn ino_nlink(p: &Path) -> (u64, u64) {
 #[test]
 fn tools_on_a_mount_and_data_survives_unmount() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mp, data, cache) = (
-        tmp.path().join("mnt"),
-        tmp.path().join("data"),
-        tmp.path().join("cache"),
-    );
+    let (mp, data, cache) = paths(tmp.path());
     let m = Mount::start(&mp, &data, &cache, &[]);
     let src = tmp.path().join("src");
     std::fs::create_dir_all(src.join("sub/deeper")).unwrap();
@@ -227,11 +235,7 @@ fn tools_on_a_mount_and_data_survives_unmount() {
 #[test]
 fn kill_9_after_cp_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mp, data, cache) = (
-        tmp.path().join("mnt"),
-        tmp.path().join("data"),
-        tmp.path().join("cache"),
-    );
+    let (mp, data, cache) = paths(tmp.path());
     let content: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
     let src = tmp.path().join("five.bin");
     std::fs::write(&src, &content).unwrap();
@@ -251,21 +255,10 @@ fn kill_9_after_cp_loses_nothing() {
 #[test]
 fn daemon_mode_and_external_unmount() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mp, data, cache) = (
-        tmp.path().join("mnt"),
-        tmp.path().join("data"),
-        tmp.path().join("cache"),
-    );
+    let (mp, data, cache) = paths(tmp.path());
     std::fs::create_dir_all(&mp).unwrap();
-    let out = Command::new(bin())
-        .arg("mount")
-        .arg(&mp)
-        .arg("--data")
-        .arg(&data)
-        .arg("--cache-dir")
-        .arg(&cache)
+    let out = mount_cmd(&mp, &data, &cache)
         .arg("--daemon")
-        .env_remove("CMISFS_URL")
         .output()
         .unwrap();
     struct Guard(PathBuf);
@@ -308,11 +301,7 @@ fn unreachable_server_is_one_error_line() {
 #[test]
 fn rsync_twice_transfers_nothing_and_git_works() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mp, data, cache) = (
-        tmp.path().join("mnt"),
-        tmp.path().join("data"),
-        tmp.path().join("cache"),
-    );
+    let (mp, data, cache) = paths(tmp.path());
     let src = tmp.path().join("src");
     std::fs::create_dir_all(src.join("a/b")).unwrap();
     std::fs::write(src.join("a/b/x.txt"), "hi").unwrap();
@@ -351,4 +340,54 @@ fn rsync_twice_transfers_nothing_and_git_works() {
         g.display()
     ));
     m.stop();
+}
+
+/// A mount point with files in it is refused (the mount would hide them)
+/// unless `-o nonempty`; a dead mount left by a killed daemon is named as
+/// such, with the command that clears it.
+#[test]
+fn non_empty_and_dead_mount_points_are_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mp, data, cache) = paths(tmp.path());
+    std::fs::create_dir_all(&mp).unwrap();
+    std::fs::write(mp.join("local.txt"), "mine").unwrap();
+    let try_mount = |extra: &[&str]| {
+        mount_cmd(&mp, &data, &cache)
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = try_mount(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is not empty") && err.contains("-o nonempty"),
+        "{err}"
+    );
+    assert!(!is_mounted(&mp));
+
+    // -o nonempty mounts over it; the local file is back after unmount.
+    let m = Mount::start(&mp, &data, &cache, &["-o", "nonempty"]);
+    assert!(!mp.join("local.txt").exists(), "hidden while mounted");
+    m.signal("KILL");
+    let mut m = m;
+    if let Some(mut c) = m.child.take() {
+        let _ = c.wait();
+    }
+    // The daemon is gone, the mount is not.
+    assert!(is_mounted(&mp));
+    let out = try_mount(&["-o", "nonempty"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("dead FUSE mount") && err.contains("fusermount3 -u"),
+        "{err}"
+    );
+    drop(m);
+    assert!(!is_mounted(&mp));
+    assert_eq!(
+        std::fs::read_to_string(mp.join("local.txt")).unwrap(),
+        "mine"
+    );
 }

@@ -413,16 +413,23 @@ impl Vfs {
             binding.object(&info.root_folder_id, &READ_OPTS)
         })
         .await?;
-        std::fs::create_dir_all(&cfg.cache_dir)
-            .map_err(|e| io_err("cannot create the cache directory", e))?;
+        let cache_err = |e| {
+            io_err(
+                &format!(
+                    "cannot create the cache directory {}",
+                    cfg.cache_dir.display()
+                ),
+                e,
+            )
+        };
+        std::fs::create_dir_all(&cfg.cache_dir).map_err(cache_err)?;
         {
             use std::os::unix::fs::PermissionsExt;
             let _ =
                 std::fs::set_permissions(&cfg.cache_dir, std::fs::Permissions::from_mode(0o700));
         }
         let dirty_dir = cfg.cache_dir.join("dirty");
-        std::fs::create_dir_all(&dirty_dir)
-            .map_err(|e| io_err("cannot create the cache directory", e))?;
+        std::fs::create_dir_all(&dirty_dir).map_err(cache_err)?;
         let store = StateStore::open(&cfg.cache_dir.join("state.redb"))
             .map_err(|e| VfsError::Io(e.to_string()))?;
         let cache = Arc::new(ContentCache::new(&cfg.cache_dir, cfg.cache_size)?);
