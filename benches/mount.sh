@@ -4,6 +4,8 @@
 #   benches/mount.sh                 # builds the release binary, then measures
 #   CMISFS_BIN=path/to/cmisfs benches/mount.sh   # skip the build
 #   BIG_MIB=64 LS_DOCS=1000 RSYNC_FILES=500 benches/mount.sh   # a quick look
+#   LINK=2gbit benches/mount.sh      # the repository behind a 2 Gbit/s link
+#                                    # (tc htb on lo, see benches/link.sh)
 #
 # One run, on loopback, against the embedded repository (`cmisfs repo`, run
 # as its own process so curl and the mount talk to the same server):
@@ -30,6 +32,8 @@ RSYNC_FILES=${RSYNC_FILES:-5000}
 MOUNT_ARGS=${MOUNT_ARGS:-}
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/link.sh
+. "$here/benches/link.sh"
 need() { command -v "$1" >/dev/null 2>&1 || { echo "mount.sh: needs $1 (run tests/setup-fuse-tools.sh)" >&2; exit 1; }; }
 for t in curl rsync fusermount3 python3 dd; do need "$t"; done
 
@@ -42,6 +46,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/cmisfs-bench-mount.XXXXXX")
 pids=()
 mounts=()
 cleanup() {
+    link_unshape
     for mp in "${mounts[@]}"; do
         if grep -q " $mp " /proc/self/mountinfo 2>/dev/null; then
             fusermount3 -u "$mp" 2>/dev/null || fusermount3 -uz "$mp" 2>/dev/null
@@ -74,6 +79,7 @@ port=$(free_port)
 "$CMISFS_BIN" repo --data "$work/repo" --listen "127.0.0.1:$port" >"$work/repo.log" 2>&1 &
 pids+=($!)
 base="http://127.0.0.1:$port"
+link_shape "$port"
 for _ in $(seq 100); do curl -sf -u admin:admin "$base/browser" >/dev/null && break; sleep 0.1; done
 echo admin >"$work/password"
 root_url=$(curl -sf -u admin:admin "$base/browser" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(next(iter(d.values()))["rootFolderUrl"])') \
@@ -298,7 +304,7 @@ add "peak RSS of the mount daemon (I/O mount $(calc "round(${rss_io:-0} / 1024)"
 
 # --- the table -------------------------------------------------------------------------
 echo
-echo "cmisfs mount benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, loopback, embedded repository"
+echo "cmisfs mount benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, loopback${LINK:+ shaped to $LINK}, embedded repository"
 echo
 printf '| %s | %s | %s | %s | %s | %s | %s |\n' "measure" "mount" "baseline" "unit" "ratio" "target" "met"
 printf '|---|---:|---:|---|---:|---|---|\n'

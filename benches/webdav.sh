@@ -9,6 +9,8 @@
 # The endpoint and the FUSE mount are one process (`cmisfs mount --webdav`).
 #
 #   benches/webdav.sh [SIZE_MIB (512)] [N (10000)]
+#   LINK=2gbit benches/webdav.sh     # the repository behind a 2 Gbit/s link
+#                                    # (tc htb on lo, see benches/link.sh)
 #
 # Needs root (FUSE, davfs2), curl, davfs2, rclone (tests/setup-webdav-tools.sh).
 # Uses target/debug/cmisfs unless CMISFS_BIN is set; `cargo build` first.
@@ -18,9 +20,12 @@ N=${2:-10000}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${CMISFS_BIN:-$ROOT/target/debug/cmisfs}
 W=$(mktemp -d /tmp/cmisfs-webdav-bench.XXXXXX)
+# shellcheck source=benches/link.sh
+. "$ROOT/benches/link.sh"
 PIDS=()
 MOUNTS=()
 cleanup() {
+    link_unshape
     for m in "${MOUNTS[@]}"; do
         umount "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true
     done
@@ -67,6 +72,9 @@ lrow() { # NAME SECONDS BASELINE_SECONDS
 PIDS+=($!)
 SERVICE=$(wait_line "$W/repo.log" "service URL: ")
 REPOID=$(wait_line "$W/repo.log" "repository id: ")
+RPORT=${SERVICE##*:}
+RPORT=${RPORT%%/*}
+link_shape "$RPORT"
 RURL="$SERVICE/$REPOID/root"
 A=(-s -u admin:admin)
 echo admin >"$W/pw"
@@ -164,7 +172,7 @@ t0=$(now); ls -l "$W/rclone/many" >/dev/null; t1=$(now)
 lrow "rclone mount ls -l, $N documents" "$(secs "$t0" "$t1")" "$FUSE_LS"
 
 echo
-echo "WebDAV benchmark: $SIZE MiB document, $N-document folder, loopback, $(nproc) cores"
+echo "WebDAV benchmark: $SIZE MiB document, $N-document folder, loopback${LINK:+ shaped to $LINK}, $(nproc) cores"
 echo
 echo "| operation | seconds | MiB/s | vs baseline |"
 echo "|---|---|---|---|"
