@@ -33,6 +33,17 @@ pub(super) struct Handle {
     /// A whole-content replacement (see [`Vfs::open_replacing`]): the
     /// bytes written so far, not yet the file's.
     pub staging: Option<PathBuf>,
+    /// A new file that is incomplete until commit (see
+    /// [`Vfs::create_replacing`]): its marker file.
+    pub marker: Option<PathBuf>,
+}
+
+/// The file beside a dirty file's cache file that marks it incomplete: a
+/// journal record with one is dropped at the next start.
+pub(super) fn incomplete_marker(path: &std::path::Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".incomplete");
+    PathBuf::from(p)
 }
 
 /// A new file being written by appends only (see [`super::feed`]).
@@ -80,17 +91,23 @@ impl Vfs {
                     next_off: 0,
                     window: MIN_WINDOW,
                     staging: None,
+                    marker: None,
                 },
             );
         fh
     }
 
-    fn staging_of(&self, fh: Fh) -> Option<PathBuf> {
+    /// `f` on the open handle `fh` (`None`: no such handle).
+    fn with_handle<R>(&self, fh: Fh, f: impl FnOnce(&mut Handle) -> R) -> Option<R> {
         self.handles
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&fh)
-            .and_then(|h| h.staging.clone())
+            .get_mut(&fh)
+            .map(f)
+    }
+
+    fn staging_of(&self, fh: Fh) -> Option<PathBuf> {
+        self.with_handle(fh, |h| h.staging.clone()).flatten()
     }
 
     /// Opens a file for a replacement of its whole content (a WebDAV PUT
@@ -125,21 +142,61 @@ impl Vfs {
                 .remove(&fh);
             return Err(io_err("cannot create a cache file", e));
         }
-        if let Some(h) = self
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&fh)
-        {
-            h.staging = Some(path);
-        }
+        self.with_handle(fh, |h| h.staging = Some(path));
         Ok(fh)
     }
 
+    /// Creates a new file whose whole content a WebDAV PUT writes: like
+    /// [`Vfs::create`] (the upload may stream while the body arrives), but
+    /// the file counts as incomplete until [`Vfs::commit_replace`]. If
+    /// cmisfs stops before that, the next start drops its journal record
+    /// instead of uploading a cut-off body.
+    pub async fn create_replacing(
+        &self,
+        parent: Ino,
+        name: &str,
+        mode: u32,
+        flags: OpenFlags,
+    ) -> VfsResult<(Attr, Fh)> {
+        let (attr, fh) = self.create(parent, name, mode, flags).await?;
+        let path = {
+            let t = self.lock();
+            match t.get(attr.ino).map(|i| &i.state) {
+                Some(FileState::Dirty(d)) => Some(d.path.clone()),
+                _ => None,
+            }
+        };
+        if let Some(path) = path {
+            let marker = incomplete_marker(&path);
+            if let Err(e) = std::fs::File::create(&marker) {
+                let _ = self.release(fh, attr.ino).await;
+                return Err(io_err("cannot create a cache file", e));
+            }
+            self.with_handle(fh, |h| h.marker = Some(marker));
+        }
+        Ok((attr, fh))
+    }
+
+    /// Takes the incomplete-marker of a handle and deletes the file.
+    fn drop_marker(&self, fh: Fh) -> bool {
+        let marker = self.with_handle(fh, |h| h.marker.take()).flatten();
+        match marker {
+            Some(m) => {
+                let _ = std::fs::remove_file(m);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Makes a replacement opened with [`Vfs::open_replacing`] the file's
-    /// content (dirty, journaled, uploaded as usual). Returns whether `fh`
-    /// had one to commit.
+    /// content (dirty, journaled, uploaded as usual), or marks a file made
+    /// by [`Vfs::create_replacing`] complete. Returns whether `fh` had
+    /// either to commit.
     pub async fn commit_replace(&self, fh: Fh, ino: Ino) -> VfsResult<bool> {
+        if self.drop_marker(fh) {
+            return Ok(true);
+        }
         let Some(staging) = self.staging_of(fh) else {
             return Ok(false);
         };
@@ -174,14 +231,7 @@ impl Vfs {
             }
         }
         drop(t);
-        if let Some(h) = self
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&fh)
-        {
-            h.staging = None;
-        }
+        self.with_handle(fh, |h| h.staging = None);
         self.events.publish([Change::Inode { ino, data: true }]);
         self.wake.notify_one();
         Ok(true)
@@ -557,12 +607,8 @@ impl Vfs {
     /// this writer goes away, and a document goes back to the repository's
     /// copy. Nothing happens while another writer has the file open.
     pub async fn abandon(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
-        let staged = self
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&fh)
-            .and_then(|h| h.staging.take());
+        let staged = self.with_handle(fh, |h| h.staging.take()).flatten();
+        self.drop_marker(fh);
         if let Some(staging) = staged {
             let _ = std::fs::remove_file(staging);
             tracing::warn!(
@@ -625,9 +671,13 @@ impl Vfs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&fh);
-        // A replacement never committed: the file is unchanged.
-        if let Some(staging) = h.as_ref().and_then(|h| h.staging.as_ref()) {
-            let _ = std::fs::remove_file(staging);
+        // A replacement never committed: the file is unchanged. A new
+        // file's marker goes too: what is there now is kept.
+        for f in h
+            .iter()
+            .flat_map(|h| h.staging.iter().chain(h.marker.iter()))
+        {
+            let _ = std::fs::remove_file(f);
         }
         if h.is_some_and(|h| h.write) {
             // Written by WebDAV: the mount's cached pages and size are old.

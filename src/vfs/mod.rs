@@ -441,7 +441,21 @@ impl Vfs {
         );
         root.parents.clear();
         let table = InodeTable::new(root);
-        let records = store.records().map_err(|e| VfsError::Io(e.to_string()))?;
+        let mut records = store.records().map_err(|e| VfsError::Io(e.to_string()))?;
+        // New files whose creating PUT never completed: not what the
+        // client meant to store (it got an error), so not uploaded.
+        records.retain(|r| {
+            let marker = data::incomplete_marker(&r.path);
+            if !marker.exists() {
+                return true;
+            }
+            tracing::warn!(
+                "'{}' was being uploaded over WebDAV when cmisfs stopped: the incomplete file is dropped",
+                r.name
+            );
+            let _ = store.remove_record(r.id);
+            false
+        });
         let next_journal = store.next_id().map_err(|e| VfsError::Io(e.to_string()))?;
         // Files of the last run that no record names (local-only files,
         // leftovers of a crash between upload and cleanup) are garbage.

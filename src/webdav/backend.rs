@@ -38,6 +38,16 @@ pub trait Backend: Send + Sync + 'static {
     async fn open_replacing(&self, ino: Ino, flags: OpenFlags) -> VfsResult<Fh> {
         self.open(ino, flags).await
     }
+    /// Creates a file whose whole content a PUT writes: incomplete until
+    /// [`Backend::commit`].
+    async fn create_replacing(
+        &self,
+        parent: Ino,
+        name: &str,
+        flags: OpenFlags,
+    ) -> VfsResult<(Attr, Fh)> {
+        self.create(parent, name, flags).await
+    }
     /// The replacement of `open_replacing` is complete: it becomes the
     /// file's content. Returns whether there was one.
     async fn commit(&self, _ino: Ino, _fh: Fh) -> VfsResult<bool> {

@@ -145,11 +145,16 @@ impl DavFs {
                 .map_err(fs_err)?;
                 (attr, fh)
             }
-            Err(VfsError::NotFound(_)) if o.create || o.create_new => self
-                .backend
-                .create(parent, name, flags)
-                .await
-                .map_err(fs_err)?,
+            // A PUT's new file: dropped at the next start if cmisfs stops
+            // before the body is complete.
+            Err(VfsError::NotFound(_)) if o.create || o.create_new => {
+                if flags.write && !flags.read && !flags.append {
+                    self.backend.create_replacing(parent, name, flags).await
+                } else {
+                    self.backend.create(parent, name, flags).await
+                }
+                .map_err(fs_err)?
+            }
             Err(e) => return Err(fs_err(e)),
         };
         let pos = if o.append { attr.size } else { 0 };

@@ -62,6 +62,14 @@ impl Backend for Arc<Vfs> {
     async fn commit(&self, ino: Ino, fh: Fh) -> VfsResult<bool> {
         Vfs::commit_replace(self, fh, ino).await
     }
+    async fn create_replacing(
+        &self,
+        parent: Ino,
+        name: &str,
+        flags: OpenFlags,
+    ) -> VfsResult<(Attr, Fh)> {
+        Vfs::create_replacing(self, parent, name, FILE_MODE, flags).await
+    }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         Vfs::mkdir(self, parent, name, DIR_MODE).await
     }
@@ -146,6 +154,14 @@ impl Backend for CheckoutLocks {
     }
     async fn commit(&self, ino: Ino, fh: Fh) -> VfsResult<bool> {
         Backend::commit(&self.0, ino, fh).await
+    }
+    async fn create_replacing(
+        &self,
+        parent: Ino,
+        name: &str,
+        flags: OpenFlags,
+    ) -> VfsResult<(Attr, Fh)> {
+        Backend::create_replacing(&self.0, parent, name, flags).await
     }
     async fn mkdir(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
         Backend::mkdir(&self.0, parent, name).await
