@@ -178,7 +178,6 @@ setup_system() {
     command -v openssl >/dev/null || missing+=(openssl)
     command -v unzip >/dev/null || command -v jar >/dev/null || missing+=(unzip)
     command -v python3 >/dev/null || missing+=(python3)
-    command -v cmis-client >/dev/null || missing+=(cmis-client)
     # A python3 without venv support (Debian's, before python3-venv).
     if command -v python3 >/dev/null && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
         missing+=(python3-venv)
