@@ -152,7 +152,8 @@ pub struct MountArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub vfs: VfsArgs,
-    /// Mount options: allow_other, allow_root, ro, ... (comma-separated).
+    /// Mount options: allow_other, allow_root, ro, nonempty (mount over a
+    /// directory that has files), ... (comma-separated).
     #[arg(short = 'o', value_delimiter = ',')]
     pub options: Vec<String>,
     /// Return once the mount is ready and keep serving in the background.

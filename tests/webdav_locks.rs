@@ -106,10 +106,10 @@ fn lock_for(g: &DavServer, name: &str, secs: u32) -> String {
     r.header("lock-token").expect("Lock-Token").to_string()
 }
 
-#[test]
-fn lock_is_a_checkout_that_survives_a_restart() {
-    let s = setup();
-    let g = gateway(&s);
+/// PUTs doc.txt ("version one") and LOCKs it: the document is then
+/// checked out by admin. Returns the temp dir holding doc.txt, the version
+/// count before the lock and the lock token.
+fn put_and_lock(s: &Setup, g: &DavServer) -> (tempfile::TempDir, usize, String) {
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("doc.txt");
     std::fs::write(&f, b"version one").unwrap();
@@ -117,10 +117,9 @@ fn lock_is_a_checkout_that_survives_a_restart() {
         curl(&["-T", f.to_str().unwrap(), &g.at("doc.txt")]).status,
         201
     );
-    let versions = version_count(&s, "doc.txt");
-
-    let token = lock(&g, "doc.txt");
-    let p = cmis_props(&s, "doc.txt");
+    let versions = version_count(s, "doc.txt");
+    let token = lock(g, "doc.txt");
+    let p = cmis_props(s, "doc.txt");
     assert_eq!(
         p["cmis:isVersionSeriesCheckedOut"],
         true,
@@ -128,6 +127,14 @@ fn lock_is_a_checkout_that_survives_a_restart() {
         g.log()
     );
     assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
+    (tmp, versions, token)
+}
+
+#[test]
+fn lock_is_a_checkout_that_survives_a_restart() {
+    let s = setup();
+    let g = gateway(&s);
+    let (_tmp, versions, token) = put_and_lock(&s, &g);
     // A second LOCK is refused.
     let r = curl(&["-X", "LOCK", "--data", LOCKINFO, &g.at("doc.txt")]);
     assert_eq!(r.status, 423);
@@ -164,23 +171,8 @@ fn lock_is_a_checkout_that_survives_a_restart() {
 fn put_under_lock_then_unlock_makes_one_new_version() {
     let s = setup();
     let g = gateway(&s);
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, versions, token) = put_and_lock(&s, &g);
     let f = tmp.path().join("doc.txt");
-    std::fs::write(&f, b"version one").unwrap();
-    assert_eq!(
-        curl(&["-T", f.to_str().unwrap(), &g.at("doc.txt")]).status,
-        201
-    );
-    let versions = version_count(&s, "doc.txt");
-    let token = lock(&g, "doc.txt");
-    let p = cmis_props(&s, "doc.txt");
-    assert_eq!(
-        p["cmis:isVersionSeriesCheckedOut"],
-        true,
-        "{p}\n{}",
-        g.log()
-    );
-    assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
     std::fs::write(&f, b"version two").unwrap();
     let r = curl(&[
         "-T",
