@@ -6,13 +6,14 @@ mod common_webdav;
 
 use common_webdav::*;
 
-#[test]
-fn fuse_and_webdav_share_one_vfs() {
-    require("fusermount3");
+/// `cmisfs mount MNT --webdav 127.0.0.1:0` on the embedded repository,
+/// data and cache in a temp dir, with `extra` options: the endpoint and
+/// the mount point.
+fn mount_with_webdav(extra: &[&str]) -> (DavServer, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
     std::fs::create_dir_all(&mnt).unwrap();
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "mount".into(),
         mnt.display().to_string(),
         "--data".into(),
@@ -22,7 +23,14 @@ fn fuse_and_webdav_share_one_vfs() {
         "--webdav".into(),
         "127.0.0.1:0".into(),
     ];
-    let s = DavServer::spawn(dir, &args, "WebDAV endpoint on ");
+    args.extend(extra.iter().map(|a| a.to_string()));
+    (DavServer::spawn(dir, &args, "WebDAV endpoint on "), mnt)
+}
+
+#[test]
+fn fuse_and_webdav_share_one_vfs() {
+    require("fusermount3");
+    let (s, mnt) = mount_with_webdav(&[]);
 
     // WebDAV → FUSE.
     let tmp = tempfile::tempdir().unwrap();
@@ -84,22 +92,7 @@ fn soon(ok: impl Fn() -> bool) -> bool {
 #[test]
 fn webdav_changes_invalidate_the_mount_at_once() {
     require("fusermount3");
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("mnt");
-    std::fs::create_dir_all(&mnt).unwrap();
-    let args: Vec<String> = vec![
-        "mount".into(),
-        mnt.display().to_string(),
-        "--data".into(),
-        dir.path().join("data").display().to_string(),
-        "--cache-dir".into(),
-        dir.path().join("cache").display().to_string(),
-        "--metadata-ttl".into(),
-        "60s".into(),
-        "--webdav".into(),
-        "127.0.0.1:0".into(),
-    ];
-    let s = DavServer::spawn(dir, &args, "WebDAV endpoint on ");
+    let (s, mnt) = mount_with_webdav(&["--metadata-ttl", "60s"]);
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("f");
     std::fs::write(&f, b"first").unwrap();
@@ -173,20 +166,7 @@ fn xattr(path: &std::path::Path, name: &str) -> String {
 fn fuse_writes_under_a_webdav_lock_go_into_the_checkout() {
     require("fusermount3");
     require("getfattr");
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("mnt");
-    std::fs::create_dir_all(&mnt).unwrap();
-    let args: Vec<String> = vec![
-        "mount".into(),
-        mnt.display().to_string(),
-        "--data".into(),
-        dir.path().join("data").display().to_string(),
-        "--cache-dir".into(),
-        dir.path().join("cache").display().to_string(),
-        "--webdav".into(),
-        "127.0.0.1:0".into(),
-    ];
-    let s = DavServer::spawn(dir, &args, "WebDAV endpoint on ");
+    let (s, mnt) = mount_with_webdav(&[]);
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("f");
     std::fs::write(&f, b"one").unwrap();
