@@ -133,6 +133,12 @@ pub struct VfsArgs {
     /// Read-only: nothing is written to the repository.
     #[arg(long)]
     pub read_only: bool,
+    /// Upload files bigger than this in pieces of this size (e.g. 64M):
+    /// the first with the usual request, the rest with
+    /// appendContentStream, for servers or proxies that limit the size of
+    /// a request. Default: one streamed request per upload.
+    #[arg(long, value_parser = parse_size)]
+    pub upload_chunk_size: Option<u64>,
     /// Saves to versionable documents make major versions (default minor).
     #[arg(long)]
     pub major_versions: bool,

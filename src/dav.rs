@@ -141,6 +141,7 @@ pub async fn run(args: WebdavArgs) -> anyhow::Result<()> {
         metadata_ttl: args.vfs.metadata_ttl,
         read_only: args.vfs.read_only,
         major_versions: args.vfs.major_versions,
+        upload_chunk_size: args.vfs.upload_chunk_size,
         local_only: args.vfs.local_only.clone(),
     };
     let mut per_user = None;

@@ -194,6 +194,7 @@ async fn serve(
         metadata_ttl: args.vfs.metadata_ttl,
         read_only: args.vfs.read_only || args.options.iter().any(|o| o == "ro"),
         major_versions: args.vfs.major_versions,
+        upload_chunk_size: args.vfs.upload_chunk_size,
         local_only: args.vfs.local_only.clone(),
     })
     .await?;
@@ -368,6 +369,7 @@ pub struct VfsSource<'a> {
     pub metadata_ttl: Duration,
     pub read_only: bool,
     pub major_versions: bool,
+    pub upload_chunk_size: Option<u64>,
     /// Name patterns kept local, never uploaded (None: the VFS's list).
     pub local_only: Option<Vec<String>>,
 }
@@ -389,6 +391,7 @@ pub fn vfs_config(src: &VfsSource<'_>, cache_dir: PathBuf, user: Option<String>)
     cfg.negative_ttl = src.metadata_ttl;
     cfg.read_only = src.read_only;
     cfg.major_versions = src.major_versions;
+    cfg.upload_chunk_size = src.upload_chunk_size.filter(|n| *n > 0);
     cfg.user = user;
     // A caller waits at most this long for metadata (then EIO).
     cfg.request_timeout = Duration::from_secs(src.connect.timeout.clamp(1, 30));

@@ -1205,3 +1205,29 @@ async fn an_incomplete_put_of_a_new_file_is_dropped_after_a_crash() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `upload_chunk_size` on the embedded repository: a new file and a
+/// second version go up in pieces (the first with createDocument /
+/// setContentStream or checkIn's PWC, the rest appended), byte-exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_files_upload_in_chunks() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(100);
+    cfg.user = Some("admin".into());
+    cfg.upload_chunk_size = Some(64 * 1024);
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let ino = write_file(&vfs, ROOT_INO, "big.bin", &data).await;
+    vfs.fsync(ino).await.unwrap();
+    assert_eq!(e.server_content("/big.bin").await.unwrap(), data);
+    // A second upload of the same document (setContentStream / checkIn).
+    let fh = vfs.open(ino, W).await.unwrap();
+    vfs.write(fh, ino, 0, &[9u8; 200_000]).await.unwrap();
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    let mut want = data.clone();
+    want[..200_000].fill(9);
+    assert_eq!(e.server_content("/big.bin").await.unwrap(), want);
+    assert_eq!(vfs.chunked_uploads(), 2);
+}

@@ -835,6 +835,30 @@ impl ContentUpload {
             body,
         })
     }
+
+    /// `len` bytes of the file at `path` from `offset` (one piece of an
+    /// upload in chunks).
+    pub async fn from_file_range(
+        path: &std::path::Path,
+        offset: u64,
+        len: u64,
+        file_name: impl Into<String>,
+        mime_type: impl Into<String>,
+    ) -> std::io::Result<Self> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut file = tokio::fs::File::open(path).await?;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        let body: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
+            file.take(len),
+            256 * 1024,
+        ));
+        Ok(ContentUpload {
+            file_name: file_name.into(),
+            mime_type: mime_type.into(),
+            length: Some(len),
+            body,
+        })
+    }
 }
 
 /// Options for reads of objects (getObject, getObjectByPath, getChildren).

@@ -581,7 +581,8 @@ impl Vfs {
         s.end += len;
         match &s.feed {
             Some(feed) => feed.advance(s.end),
-            None if s.end >= STREAM_START => {
+            // In chunks (--upload-chunk-size) a file is never one request.
+            None if s.end >= STREAM_START && self.cfg.upload_chunk_size.is_none() => {
                 // Only when no upload of it runs now (the guard moves to
                 // the upload task).
                 let io = self.lock().get(ino).map(|i| i.io_lock.clone());

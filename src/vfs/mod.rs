@@ -102,6 +102,11 @@ pub struct VfsConfig {
     pub major_versions: bool,
     /// File name patterns (`*`, `?`) kept local only.
     pub local_only: Vec<String>,
+    /// Upload files bigger than this in pieces of this size: the first
+    /// with the usual request, the rest with appendContentStream (for
+    /// servers or proxies that limit the size of a request). `None`: one
+    /// request per upload, streamed.
+    pub upload_chunk_size: Option<u64>,
     /// Writers wait while more than this many bytes await upload.
     pub max_dirty_bytes: u64,
     /// The user we connect as (to tell our checkouts from others').
@@ -133,6 +138,7 @@ impl VfsConfig {
             read_only: false,
             major_versions: false,
             local_only: DEFAULT_LOCAL_ONLY.iter().map(|s| s.to_string()).collect(),
+            upload_chunk_size: None,
             max_dirty_bytes: 2 << 30,
             user: None,
             uid,
@@ -194,6 +200,11 @@ pub struct Vfs {
     rt: tokio::runtime::Handle,
     /// Uploads that completed while their file was being written.
     streamed: AtomicU64,
+    /// Whether the repository answers appendContentStream (asked once,
+    /// when an upload in chunks is first due).
+    append_supported: tokio::sync::OnceCell<bool>,
+    /// Uploads sent in chunks so far.
+    chunked: AtomicU64,
     stopping: AtomicBool,
     /// The change-log poll (`None`: no usable change log, TTLs only).
     log: Mutex<Option<LogHealth>>,
@@ -481,6 +492,8 @@ impl Vfs {
             streams: Mutex::new(HashMap::new()),
             rt: tokio::runtime::Handle::current(),
             streamed: AtomicU64::new(0),
+            append_supported: tokio::sync::OnceCell::new(),
+            chunked: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             log: Mutex::new(None),
             log_epoch: AtomicU64::new(0),
@@ -1443,6 +1456,11 @@ impl Vfs {
     /// (streamed, see [`feed`]) and completed.
     pub fn streamed_uploads(&self) -> u64 {
         self.streamed.load(Ordering::Relaxed)
+    }
+
+    /// How many uploads went in chunks (`upload_chunk_size`).
+    pub fn chunked_uploads(&self) -> u64 {
+        self.chunked.load(Ordering::Relaxed)
     }
 
     pub fn pending(&self) -> Vec<PendingUpload> {

@@ -80,6 +80,78 @@ async fn content(rec: &JournalRecord) -> Result<ContentUpload, CmisError> {
         .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
 }
 
+/// The piece size for an upload of `size` bytes, when it goes in chunks:
+/// a chunk size is configured, the file is bigger, and the repository
+/// answers appendContentStream. Asked once with an append to an object
+/// that does not exist: "not found" means the service is there, "not
+/// supported" that it is not (then every upload is one request).
+async fn chunk_size(vfs: &Vfs, size: u64) -> Option<u64> {
+    let chunk = vfs.config().upload_chunk_size.filter(|c| size > *c)?;
+    let supported = *vfs
+        .append_supported
+        .get_or_init(|| async {
+            let probe = ContentUpload::from_bytes("probe", "application/octet-stream", "");
+            let r = vfs
+                .binding()
+                .append_content("cmisfs-append-probe-nonexistent", probe, true, None)
+                .await;
+            let supported = !matches!(r, Err(CmisError::NotSupported(_)));
+            if !supported {
+                tracing::warn!(
+                    "the repository does not support appendContentStream: uploads go in one request despite --upload-chunk-size"
+                );
+            }
+            supported
+        })
+        .await;
+    supported.then_some(chunk)
+}
+
+/// Sends `rec`'s bytes with `first` (createDocument, setContentStream,
+/// ...). With chunks (see [`chunk_size`]) `first` gets the first piece
+/// and the others are appended to the object it returned, the last with
+/// isLastChunk.
+async fn send<F, Fut>(vfs: &Vfs, rec: &JournalRecord, first: F) -> Result<CmisObject, CmisError>
+where
+    F: FnOnce(ContentUpload) -> Fut,
+    Fut: std::future::Future<Output = Result<CmisObject, CmisError>>,
+{
+    let size = tokio::fs::metadata(&rec.path)
+        .await
+        .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))?
+        .len();
+    let Some(chunk) = chunk_size(vfs, size).await else {
+        return first(content(rec).await?).await;
+    };
+    let piece = |offset: u64, len: u64| async move {
+        ContentUpload::from_file_range(
+            &rec.path,
+            offset,
+            len,
+            rec.name.clone(),
+            mime_type(&rec.name),
+        )
+        .await
+        .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
+    };
+    let mut obj = first(piece(0, chunk).await?).await?;
+    let mut offset = chunk;
+    while offset < size {
+        let len = chunk.min(size - offset);
+        let last = offset + len >= size;
+        let token = obj.change_token().map(str::to_string);
+        obj = vfs
+            .binding()
+            .append_content(obj.id(), piece(offset, len).await?, last, token.as_deref())
+            .await?;
+        offset += len;
+    }
+    vfs.chunked
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::debug!("uploaded '{}' in {} pieces", rec.name, size.div_ceil(chunk));
+    Ok(obj)
+}
+
 /// Uploads one journal record (the bytes in `rec.path`). `replay`: a
 /// record of an earlier run.
 pub async fn upload_record(
@@ -92,14 +164,10 @@ pub async fn upload_record(
         let props = Properties::new()
             .with_string(prop::NAME, rec.name.clone())
             .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
-        return match b
-            .create_document(
-                Some(&rec.parent_id),
-                &props,
-                Some(content(rec).await?),
-                None,
-            )
-            .await
+        return match send(vfs, rec, |c| {
+            b.create_document(Some(&rec.parent_id), &props, Some(c), None)
+        })
+        .await
         {
             Ok(o) => Ok(Uploaded {
                 object: o,
@@ -158,7 +226,7 @@ pub async fn upload_record(
         let key = object_key(&current);
         let lock = vfs.store.checkout(&key).filter(|c| c.pwc_id == pwc);
         if !replay || lock.is_some() {
-            let o = b.set_content(&pwc, content(rec).await?, true, None).await?;
+            let o = send(vfs, rec, |c| b.set_content(&pwc, c, true, None)).await?;
             if let Some(mut c) = lock.filter(|c| !c.modified) {
                 c.modified = true;
                 if let Err(e) = vfs.store.put_checkout(&key, &c) {
@@ -179,9 +247,10 @@ pub async fn upload_record(
         None => None,
     } == Some(true);
     if !versionable {
-        match b
-            .set_content(&oid, content(rec).await?, true, rec.base_token.as_deref())
-            .await
+        match send(vfs, rec, |c| {
+            b.set_content(&oid, c, true, rec.base_token.as_deref())
+        })
+        .await
         {
             Ok(o) => {
                 return Ok(Uploaded {
@@ -207,12 +276,26 @@ pub async fn upload_record(
             _ => return Err(e),
         },
     };
+    // In chunks: the pieces go into the PWC, the checkIn carries none.
+    let size = tokio::fs::metadata(&rec.path)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let content_in_checkin = if chunk_size(vfs, size).await.is_some() {
+        if let Err(e) = send(vfs, rec, |c| b.set_content(&pwc_id, c, true, None)).await {
+            let _ = b.cancel_check_out(&pwc_id).await;
+            return Err(e);
+        }
+        None
+    } else {
+        Some(content(rec).await?)
+    };
     match b
         .check_in(
             &pwc_id,
             vfs.config().major_versions,
             None,
-            Some(content(rec).await?),
+            content_in_checkin,
             Some("saved by cmisfs"),
         )
         .await
@@ -233,15 +316,11 @@ async fn conflict_copy(vfs: &Vfs, rec: &JournalRecord) -> Result<CmisObject, Cmi
     let props = Properties::new()
         .with_string(prop::NAME, name.clone())
         .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
-    let o = vfs
-        .binding()
-        .create_document(
-            Some(&rec.parent_id),
-            &props,
-            Some(content(rec).await?),
-            None,
-        )
-        .await?;
+    let b = vfs.binding();
+    let o = send(vfs, rec, |c| {
+        b.create_document(Some(&rec.parent_id), &props, Some(c), None)
+    })
+    .await?;
     tracing::warn!(
         "conflict: '{}' changed on the server while we had changes; the server's copy is kept, ours is saved as '{name}'",
         rec.name
