@@ -76,9 +76,16 @@ pub fn parse(argv: Vec<OsString>) -> anyhow::Result<Cli> {
     let mut full = argv;
     let at = full.iter().position(|a| a == "--").unwrap_or(full.len());
     full.splice(at..at, extra);
-    let matches = Cli::command()
-        .try_get_matches_from(&full)
-        .map_err(|e| anyhow!("a setting of remote '{remote}' in {}: {e}", path.display()))?;
+    let matches = Cli::command().try_get_matches_from(&full).map_err(|e| {
+        // clap's message without its "error: " and usage lines.
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        anyhow!(
+            "a setting of remote '{remote}' in {}: {first}",
+            path.display()
+        )
+    })?;
     Cli::from_arg_matches(&matches).map_err(|e| anyhow!("{e}"))
 }
 
@@ -307,6 +314,7 @@ url = "http://other.example.com/"
         assert!(e.contains("not valid TOML"), "{e}");
         let e = err("[remotes.a]\ntimeout = \"soon\"\n", "a");
         assert!(e.contains("remote 'a'") && e.contains("soon"), "{e}");
+        assert!(!e.contains('\n') && !e.contains("--help"), "one line: {e}");
         let e = parse_with(
             "[remotes.a]\nread_only = \"yes\"\n",
             &["mount", "/m", "--remote", "a"],
