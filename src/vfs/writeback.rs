@@ -110,8 +110,15 @@ async fn chunk_size(vfs: &Vfs, size: u64) -> Option<u64> {
 /// Sends `rec`'s bytes with `first` (createDocument, setContentStream,
 /// ...). With chunks (see [`chunk_size`]) `first` gets the first piece
 /// and the others are appended to the object it returned, the last with
-/// isLastChunk.
-async fn send<F, Fut>(vfs: &Vfs, rec: &JournalRecord, first: F) -> Result<CmisObject, CmisError>
+/// isLastChunk. `creates`: `first` makes a new document, which is deleted
+/// again when a later piece fails (the retry creates it afresh instead of
+/// meeting its own half-uploaded namesake).
+async fn send<F, Fut>(
+    vfs: &Vfs,
+    rec: &JournalRecord,
+    creates: bool,
+    first: F,
+) -> Result<CmisObject, CmisError>
 where
     F: FnOnce(ContentUpload) -> Fut,
     Fut: std::future::Future<Output = Result<CmisObject, CmisError>>,
@@ -135,15 +142,32 @@ where
         .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
     };
     let mut obj = first(piece(0, chunk).await?).await?;
+    let created = obj.id().to_string();
     let mut offset = chunk;
     while offset < size {
         let len = chunk.min(size - offset);
         let last = offset + len >= size;
         let token = obj.change_token().map(str::to_string);
-        obj = vfs
-            .binding()
-            .append_content(obj.id(), piece(offset, len).await?, last, token.as_deref())
-            .await?;
+        let appended = async {
+            vfs.binding()
+                .append_content(obj.id(), piece(offset, len).await?, last, token.as_deref())
+                .await
+        }
+        .await;
+        obj = match appended {
+            Ok(o) => o,
+            Err(e) => {
+                if creates {
+                    if let Err(d) = vfs.binding().delete(&created, true).await {
+                        tracing::warn!(
+                            "cannot remove the half-uploaded '{}' ({d}); the next attempt may save a conflict copy",
+                            rec.name
+                        );
+                    }
+                }
+                return Err(e);
+            }
+        };
         offset += len;
     }
     vfs.chunked
@@ -164,7 +188,7 @@ pub async fn upload_record(
         let props = Properties::new()
             .with_string(prop::NAME, rec.name.clone())
             .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
-        return match send(vfs, rec, |c| {
+        return match send(vfs, rec, true, |c| {
             b.create_document(Some(&rec.parent_id), &props, Some(c), None)
         })
         .await
@@ -226,7 +250,7 @@ pub async fn upload_record(
         let key = object_key(&current);
         let lock = vfs.store.checkout(&key).filter(|c| c.pwc_id == pwc);
         if !replay || lock.is_some() {
-            let o = send(vfs, rec, |c| b.set_content(&pwc, c, true, None)).await?;
+            let o = send(vfs, rec, false, |c| b.set_content(&pwc, c, true, None)).await?;
             if let Some(mut c) = lock.filter(|c| !c.modified) {
                 c.modified = true;
                 if let Err(e) = vfs.store.put_checkout(&key, &c) {
@@ -247,7 +271,7 @@ pub async fn upload_record(
         None => None,
     } == Some(true);
     if !versionable {
-        match send(vfs, rec, |c| {
+        match send(vfs, rec, false, |c| {
             b.set_content(&oid, c, true, rec.base_token.as_deref())
         })
         .await
@@ -282,7 +306,7 @@ pub async fn upload_record(
         .map(|m| m.len())
         .unwrap_or(0);
     let content_in_checkin = if chunk_size(vfs, size).await.is_some() {
-        if let Err(e) = send(vfs, rec, |c| b.set_content(&pwc_id, c, true, None)).await {
+        if let Err(e) = send(vfs, rec, false, |c| b.set_content(&pwc_id, c, true, None)).await {
             let _ = b.cancel_check_out(&pwc_id).await;
             return Err(e);
         }
@@ -317,7 +341,7 @@ async fn conflict_copy(vfs: &Vfs, rec: &JournalRecord) -> Result<CmisObject, Cmi
         .with_string(prop::NAME, name.clone())
         .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
     let b = vfs.binding();
-    let o = send(vfs, rec, |c| {
+    let o = send(vfs, rec, true, |c| {
         b.create_document(Some(&rec.parent_id), &props, Some(c), None)
     })
     .await?;
