@@ -34,6 +34,10 @@ struct Counting {
     hold_children: AtomicBool,
     viewed: tokio::sync::Notify,
     release: tokio::sync::Semaphore,
+    /// appendContentStream calls so far, and the one (1-based) to fail
+    /// with a 503 instead of passing it on (0: none).
+    appends: AtomicU64,
+    fail_append: AtomicU64,
 }
 
 impl Counting {
@@ -46,6 +50,8 @@ impl Counting {
             hold_children: AtomicBool::new(false),
             viewed: tokio::sync::Notify::new(),
             release: tokio::sync::Semaphore::new(0),
+            appends: AtomicU64::new(0),
+            fail_append: AtomicU64::new(0),
         })
     }
 
@@ -133,6 +139,14 @@ impl Binding for Counting {
         t: Option<&str>,
     ) -> Result<CmisObject> {
         self.hit();
+        let n = self.appends.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.fail_append.load(Ordering::SeqCst) {
+            return Err(CmisError::Http {
+                status: 503,
+                url: String::new(),
+                message: "injected".into(),
+            });
+        }
         self.inner.append_content(id, c, l, t).await
     }
     async fn delete_content(&self, id: &str, t: Option<&str>) -> Result<CmisObject> {
@@ -664,4 +678,54 @@ async fn changes_made_during_a_listing_sweep_survive_it() {
     server.sort();
     assert_eq!(server, want);
     repo.shutdown().await;
+}
+
+/// `upload_chunk_size`: when a later piece of a new document fails, the
+/// half-uploaded document is removed, and the retry creates it whole (no
+/// conflict copy beside a truncated original).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_piece_of_a_new_document_leaves_no_half_document() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let folder = new_folder(&inner, &root, "c").await;
+    let counting = Counting::new(inner.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(50);
+    cfg.upload_chunk_size = Some(64 * 1024);
+    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
+    let dir = vfs.lookup(1, "c").await.unwrap().ino;
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 241) as u8).collect();
+    // Append 1 is the probe (to an object that does not exist); 2 is the
+    // second piece of the new document.
+    counting.fail_append.store(2, Ordering::SeqCst);
+    let (a, fh) = vfs.create(dir, "big.bin", 0o644, RW).await.unwrap();
+    vfs.write(fh, a.ino, 0, &body).await.unwrap();
+    vfs.release(fh, a.ino).await.unwrap();
+    wait_for("the upload", async || vfs.pending().is_empty()).await;
+    // Failed once, then all four pieces' appends (3 per attempt) again.
+    assert_eq!(counting.appends.load(Ordering::SeqCst), 1 + 1 + 3);
+    assert_eq!(vfs.chunked_uploads(), 1);
+    let names: Vec<String> = inner
+        .children(&folder, &ChildrenOptions::default())
+        .await
+        .unwrap()
+        .objects
+        .into_iter()
+        .map(|o| o.name().to_string())
+        .collect();
+    assert_eq!(names, ["big.bin"], "no conflict copy");
+    let o = inner
+        .object_by_path("/c/big.bin", &ReadOptions::default())
+        .await
+        .unwrap();
+    let got = inner
+        .content(o.id(), None)
+        .await
+        .unwrap()
+        .into_bytes()
+        .await
+        .unwrap();
+    assert_eq!(got, body);
 }
