@@ -720,12 +720,5 @@ async fn a_failed_piece_of_a_new_document_leaves_no_half_document() {
         .object_by_path("/c/big.bin", &ReadOptions::default())
         .await
         .unwrap();
-    let got = inner
-        .content(o.id(), None)
-        .await
-        .unwrap()
-        .into_bytes()
-        .await
-        .unwrap();
-    assert_eq!(got, body);
+    assert_eq!(common::read_all(&*inner, o.id()).await, body);
 }

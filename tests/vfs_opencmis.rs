@@ -161,12 +161,6 @@ async fn saves_versions_and_links_on_opencmis() {
         .await;
 }
 
-fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
-}
-
 /// `--upload-chunk-size`: new files, plain documents and versionable ones
 /// go up as a first piece plus appendContentStream calls, and the server
 /// has exactly the bytes.
@@ -182,17 +176,12 @@ async fn uploads_in_chunks_on_opencmis() {
                 .object_by_path(&path, &ReadOptions::default())
                 .await
                 .unwrap();
-            b.content(o.id(), None)
-                .await
-                .unwrap()
-                .into_bytes()
-                .await
-                .unwrap()
+            common::read_all(&*b, o.id()).await
         }
     };
 
     // A new file: createDocument with the first piece, then appends.
-    let one = pattern(1024 * 1024 + 100, 1);
+    let one = common::pattern(1024 * 1024 + 100, 1);
     let (a, fh) = vfs.create(dir, "big.bin", 0o644, W).await.unwrap();
     vfs.write(fh, a.ino, 0, &one).await.unwrap();
     vfs.fsync(a.ino).await.unwrap();
@@ -201,7 +190,7 @@ async fn uploads_in_chunks_on_opencmis() {
     assert_eq!(vfs.chunked_uploads(), 1);
 
     // The same document again: setContentStream, then appends.
-    let two = pattern(700 * 1024, 2);
+    let two = common::pattern(700 * 1024, 2);
     let fh = vfs.open(a.ino, W).await.unwrap();
     vfs.write(fh, a.ino, 0, &two).await.unwrap();
     vfs.fsync(a.ino).await.unwrap();
@@ -210,7 +199,7 @@ async fn uploads_in_chunks_on_opencmis() {
     assert_eq!(vfs.chunked_uploads(), 2);
 
     // A versionable document: the pieces go into the PWC, then checkIn.
-    let three = pattern(600 * 1024, 3);
+    let three = common::pattern(600 * 1024, 3);
     let v = vfs.lookup(dir, "v.txt").await.unwrap().ino;
     let fh = vfs.open(v, W).await.unwrap();
     vfs.write(fh, v, 0, &three).await.unwrap();
