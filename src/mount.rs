@@ -446,7 +446,7 @@ pub async fn open_vfs(src: VfsSource<'_>) -> anyhow::Result<OpenedVfs> {
     let cfg = vfs_config(&src, src.cache_dir.clone(), user);
     let vfs = Vfs::new(binding, cfg)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the repository at {}: {e}", options.url))?;
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", options.url))?;
 
     Ok(OpenedVfs {
         vfs,

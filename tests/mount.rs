@@ -391,3 +391,27 @@ fn non_empty_and_dead_mount_points_are_refused_clearly() {
         "mine"
     );
 }
+
+/// Two mounts cannot share a cache directory (one journal): the second
+/// says so and names the option to change.
+#[test]
+fn a_cache_dir_in_use_is_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mp, data, cache) = paths(tmp.path());
+    let m = Mount::start(&mp, &data, &cache, &[]);
+    let mp2 = tmp.path().join("mnt2");
+    std::fs::create_dir_all(&mp2).unwrap();
+    let out = mount_cmd(&mp2, &tmp.path().join("data2"), &cache)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("another cmisfs process uses this cache directory")
+            && err.contains("--cache-dir"),
+        "{err}"
+    );
+    assert!(!is_mounted(&mp2));
+    m.stop();
+}

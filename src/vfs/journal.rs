@@ -95,7 +95,13 @@ impl StateStore {
         if let Some(db) = g.as_ref() {
             return Ok(db.clone());
         }
-        let db = Database::create(&self.file).map_err(|e| self.err(e))?;
+        let db = Database::create(&self.file).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError {
+                path: self.path.clone(),
+                message: "another cmisfs process uses this cache directory; give each mount or endpoint its own --cache-dir".into(),
+            },
+            e => self.err(e),
+        })?;
         let tx = db.begin_write().map_err(|e| self.err(e))?;
         tx.open_table(JOURNAL).map_err(|e| self.err(e))?;
         tx.open_table(STATE).map_err(|e| self.err(e))?;
