@@ -130,3 +130,32 @@ fn tokio_stream_from(
         rx.recv().await.map(|item| (item, rx))
     })
 }
+
+/// A second server on a data directory in use fails with one line that
+/// says so, and leaves the first one's data alone.
+#[tokio::test]
+async fn a_data_dir_in_use_is_refused_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    let (_first, root) = spawn(data.path(), free_port()).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_cmisfs"))
+        .args(["repo", "--data"])
+        .arg(data.path())
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("another cmisfs process serves this data directory") && err.contains("--data"),
+        "{err}"
+    );
+    // The first server still answers.
+    let r = reqwest::Client::new()
+        .get(&root)
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}

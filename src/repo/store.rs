@@ -149,7 +149,12 @@ impl Store {
         std::fs::create_dir_all(&tmp_dir).st()?;
         // Fails if another process has the database open, before we touch
         // anything of that process's.
-        let db = Database::create(data_dir.join("meta.redb")).st()?;
+        let db = Database::create(data_dir.join("meta.redb")).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => CmisError::Storage(
+                "another cmisfs process serves this data directory; stop it, or give this one its own --data".into(),
+            ),
+            e => CmisError::Storage(e.to_string()),
+        })?;
         // Uploads that never committed: nothing refers to them.
         if let Ok(entries) = std::fs::read_dir(&tmp_dir) {
             for e in entries.flatten() {
