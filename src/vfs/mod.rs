@@ -29,6 +29,7 @@
 //! synchronous; file content is written back.
 
 mod checkout;
+mod chunks;
 pub mod content;
 mod data;
 pub mod dir;
