@@ -38,6 +38,9 @@ struct Counting {
     /// with a 503 instead of passing it on (0: none).
     appends: AtomicU64,
     fail_append: AtomicU64,
+    /// Answers every appendContentStream with notSupported (a CMIS 1.0
+    /// server, or one without the service).
+    no_appends: AtomicBool,
 }
 
 impl Counting {
@@ -52,6 +55,7 @@ impl Counting {
             release: tokio::sync::Semaphore::new(0),
             appends: AtomicU64::new(0),
             fail_append: AtomicU64::new(0),
+            no_appends: AtomicBool::new(false),
         })
     }
 
@@ -140,6 +144,9 @@ impl Binding for Counting {
     ) -> Result<CmisObject> {
         self.hit();
         let n = self.appends.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.no_appends.load(Ordering::SeqCst) {
+            return Err(CmisError::NotSupported("appendContentStream".into()));
+        }
         if n == self.fail_append.load(Ordering::SeqCst) {
             return Err(CmisError::Http {
                 status: 503,
@@ -721,4 +728,36 @@ async fn a_failed_piece_of_a_new_document_leaves_no_half_document() {
         .await
         .unwrap();
     assert_eq!(common::read_all(&*inner, o.id()).await, body);
+}
+
+/// `upload_chunk_size` against a repository without appendContentStream:
+/// it is asked once, and every upload goes in one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_append_uploads_go_in_one_request() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    new_folder(&inner, &root, "n").await;
+    let counting = Counting::new(inner.clone());
+    counting.no_appends.store(true, Ordering::SeqCst);
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(50);
+    cfg.upload_chunk_size = Some(64 * 1024);
+    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
+    let dir = vfs.lookup(1, "n").await.unwrap().ino;
+    for (name, len) in [("a.bin", 200_000usize), ("b.bin", 150_000)] {
+        let body = common::pattern(len, 7);
+        let (a, fh) = vfs.create(dir, name, 0o644, RW).await.unwrap();
+        vfs.write(fh, a.ino, 0, &body).await.unwrap();
+        vfs.fsync(a.ino).await.unwrap();
+        vfs.release(fh, a.ino).await.unwrap();
+        let o = inner
+            .object_by_path(&format!("/n/{name}"), &ReadOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(common::read_all(&*inner, o.id()).await, body);
+    }
+    assert_eq!(counting.appends.load(Ordering::SeqCst), 1, "only the probe");
+    assert_eq!(vfs.chunked_uploads(), 0);
 }
