@@ -41,6 +41,7 @@ pub mod inode;
 pub mod journal;
 pub mod names;
 mod readdir;
+mod rename;
 pub mod types;
 pub mod versions;
 pub mod writeback;
