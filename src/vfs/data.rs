@@ -123,16 +123,7 @@ impl Vfs {
             return Err(VfsError::ReadOnly);
         }
         self.ensure_pwc(ino).await;
-        {
-            let t = self.lock();
-            let i = t.file(ino)?;
-            if matches!(i.state, FileState::Clean) && !i.writable {
-                return Err(VfsError::AccessDenied(i.name.clone()));
-            }
-        }
-        if !self.upload_allowed(ino).await {
-            return Err(VfsError::AccessDenied(self.display_path(ino)));
-        }
+        self.may_write(ino).await?;
         let fh = self.new_handle(ino, false);
         let path = self.dirty_dir.join(format!("staging-{fh}"));
         if let Err(e) = std::fs::File::create(&path) {

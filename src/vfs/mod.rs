@@ -1256,7 +1256,10 @@ impl Vfs {
     /// Makes a file's content local and journaled (before the first write
     /// returns). `keep` copies the server's content first.
     async fn make_dirty(&self, ino: Ino, keep: bool) -> VfsResult<()> {
-        let (object_id, source, tag, size, parent, name, writable, owner) = {
+        if !self.may_write(ino).await? {
+            return Ok(());
+        }
+        let (object_id, source, tag, size, parent, name) = {
             let t = self.lock();
             let i = t.file(ino)?;
             if !matches!(i.state, FileState::Clean) {
@@ -1270,25 +1273,8 @@ impl Vfs {
                 i.size,
                 i.parent,
                 i.name.clone(),
-                i.writable,
-                i.object
-                    .as_ref()
-                    .and_then(|o| o.version_series_checked_out_by())
-                    .map(str::to_string),
             )
         };
-        if !writable {
-            if let Some(owner) = owner {
-                tracing::warn!(
-                    "{} is checked out by {owner}: read-only",
-                    self.display_path(ino)
-                );
-            }
-            return Err(VfsError::AccessDenied(name));
-        }
-        if !self.upload_allowed(ino).await {
-            return Err(VfsError::AccessDenied(name));
-        }
         let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
         let path = self.dirty_dir.join(format!("{id}"));
         match (&source, keep) {
@@ -1350,6 +1336,41 @@ impl Vfs {
         });
         self.dirty_bytes.fetch_add(i.size, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether a clean file may take local writes: EACCES where we may not
+    /// set its content (checked out by someone else: logged with the
+    /// owner) or the upload it would need is not allowed. `Ok(false)`:
+    /// not clean, its local bytes were allowed already.
+    pub(super) async fn may_write(&self, ino: Ino) -> VfsResult<bool> {
+        let (name, writable, owner) = {
+            let t = self.lock();
+            let i = t.file(ino)?;
+            if !matches!(i.state, FileState::Clean) {
+                return Ok(false);
+            }
+            (
+                i.name.clone(),
+                i.writable,
+                i.object
+                    .as_ref()
+                    .and_then(|o| o.version_series_checked_out_by())
+                    .map(str::to_string),
+            )
+        };
+        if !writable {
+            if let Some(owner) = owner {
+                tracing::warn!(
+                    "{} is checked out by {owner}: read-only",
+                    self.display_path(ino)
+                );
+            }
+            return Err(VfsError::AccessDenied(name));
+        }
+        if !self.upload_allowed(ino).await {
+            return Err(VfsError::AccessDenied(name));
+        }
+        Ok(true)
     }
 
     /// Whether the allowable actions of an existing document permit the
