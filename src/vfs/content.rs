@@ -10,7 +10,7 @@
 //! entries are evicted; dirty data lives elsewhere (`CACHE/dirty/`) and is
 //! never evicted.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -124,10 +124,13 @@ pub struct ContentCache {
     entries: Mutex<HashMap<String, Entry>>,
 }
 
-/// Downloaded bytes are stored in the cache file in runs of this size...
+/// Downloaded bytes are stored in the cache file in runs of at least
+/// this size, one write at a time per download (parallel writes to one
+/// file only contend for its lock)...
 const WRITE_BATCH: usize = 1 << 20;
-/// ...with at most this many runs waiting to be stored (bounds memory).
-const WRITES_AHEAD: usize = 16;
+/// ...while at most this much waits for the write in progress (bounds
+/// memory when the disk is slower than the network).
+const WRITE_BACKLOG: usize = 16 << 20;
 
 async fn join_write(w: tokio::task::JoinHandle<VfsResult<()>>) -> VfsResult<()> {
     w.await
@@ -140,6 +143,23 @@ fn io_err(what: &str, e: std::io::Error) -> VfsError {
     } else {
         VfsError::Io(format!("{what}: {e}"))
     }
+}
+
+/// Up to `len` bytes of `file` from `offset` (fewer at its end), read
+/// into fresh memory without zeroing it first: on the hot paths (every
+/// read of a cached file, every piece of a streamed upload) the zeroing
+/// cost about as much as the copy.
+pub fn read_exact_or_eof(
+    file: &std::fs::File,
+    offset: u64,
+    len: usize,
+) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut buf = Vec::with_capacity(len);
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset))?;
+    f.take(len as u64).read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 fn entry_key(object_id: &str, token: &str) -> String {
@@ -368,11 +388,11 @@ impl ContentCache {
         let mut body = stream.body;
         let mut done_from = start;
         // Chunks become readable at once (from memory) and are stored by
-        // blocking writes, WRITE_BATCH bytes at a time, at most
-        // WRITES_AHEAD batches behind the download.
+        // one blocking write at a time; what arrives meanwhile waits, up
+        // to WRITE_BACKLOG, and goes in the next write.
         let mut batch: Vec<(u64, Bytes)> = Vec::new();
         let mut batch_bytes = 0usize;
-        let mut writes: VecDeque<tokio::task::JoinHandle<VfsResult<()>>> = VecDeque::new();
+        let mut writing: Option<tokio::task::JoinHandle<VfsResult<()>>> = None;
         let r = async {
             loop {
                 let next = body.next().await;
@@ -397,35 +417,40 @@ impl ContentCache {
                         }
                     }
                 }
-                let complete = pos >= end;
-                if !batch.is_empty() && (batch_bytes >= WRITE_BATCH || complete || finished) {
-                    if writes.len() >= WRITES_AHEAD {
-                        if let Some(w) = writes.pop_front() {
-                            join_write(w).await?;
-                        }
+                let last = pos >= end || finished;
+                if batch.is_empty() || (batch_bytes < WRITE_BATCH && !last) {
+                    if last {
+                        break;
                     }
-                    let (cache, file, key) = (self.clone(), file.clone(), key.to_string());
-                    let chunks = std::mem::take(&mut batch);
-                    batch_bytes = 0;
-                    writes.push_back(tokio::task::spawn_blocking(move || {
-                        cache.store(&file, &key, &chunks)
-                    }));
+                    continue;
                 }
-                if complete || finished {
+                if let Some(w) = writing.take() {
+                    if w.is_finished() || batch_bytes >= WRITE_BACKLOG || last {
+                        join_write(w).await?;
+                    } else {
+                        writing = Some(w);
+                        continue;
+                    }
+                }
+                let (cache, file, key) = (self.clone(), file.clone(), key.to_string());
+                let chunks = std::mem::take(&mut batch);
+                batch_bytes = 0;
+                writing = Some(tokio::task::spawn_blocking(move || {
+                    cache.store(&file, &key, &chunks)
+                }));
+                if last {
                     break;
                 }
             }
             Ok::<(), VfsError>(())
         }
         .await;
-        // Every write finishes (or fails) before the download counts as
+        // The write finishes (or fails) before the download counts as
         // done: an entry with no download running has nothing in memory.
-        let mut stored = Ok(());
-        for w in writes {
-            if let Err(e) = join_write(w).await {
-                stored = Err(e);
-            }
-        }
+        let stored = match writing {
+            Some(w) => join_write(w).await,
+            None => Ok(()),
+        };
         r?;
         stored?;
         if done_from < end {
@@ -562,19 +587,7 @@ impl ContentCache {
     /// Reads `[offset, offset+len)` of a cached entry (after [`ensure`]).
     pub fn read_at(path: &Path, offset: u64, len: usize) -> VfsResult<Vec<u8>> {
         let f = std::fs::File::open(path).map_err(|e| io_err("cannot read the cache", e))?;
-        let mut buf = vec![0u8; len];
-        let mut got = 0;
-        while got < len {
-            let n = f
-                .read_at(&mut buf[got..], offset + got as u64)
-                .map_err(|e| io_err("cannot read the cache", e))?;
-            if n == 0 {
-                break;
-            }
-            got += n;
-        }
-        buf.truncate(got);
-        Ok(buf)
+        read_exact_or_eof(&f, offset, len).map_err(|e| io_err("cannot read the cache", e))
     }
 
     /// Waits until no downloaded bytes of the entry are only in memory

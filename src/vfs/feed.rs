@@ -14,7 +14,6 @@
 //! the request fails, and the file is uploaded the ordinary way from the
 //! journal. A streamed upload is an optimisation, never the only copy.
 
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -145,8 +144,13 @@ impl Feed {
             };
             if sent < available {
                 let n = (available - sent).min(CHUNK) as usize;
-                let mut buf = vec![0u8; n];
-                file.read_exact_at(&mut buf, sent)?;
+                let buf = super::content::read_exact_or_eof(file, sent, n)?;
+                if buf.len() < n {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the cache file is shorter than what was written to it",
+                    ));
+                }
                 return Ok(Some(Bytes::from(buf)));
             }
             if end.is_some() {
@@ -165,6 +169,7 @@ impl Feed {
 mod tests {
     use super::*;
     use futures_util::StreamExt;
+    use std::os::unix::fs::FileExt;
 
     async fn collect(c: ContentUpload) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
