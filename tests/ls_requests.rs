@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cmisfs::cmis::*;
-use cmisfs::vfs::{OpenFlags, Vfs, VfsConfig};
+use cmisfs::vfs::{OpenFlags, SetAttr, Vfs, VfsConfig};
 
 struct Counting {
     inner: Arc<dyn Binding>,
@@ -41,6 +41,10 @@ struct Counting {
     /// Answers every appendContentStream with notSupported (a CMIS 1.0
     /// server, or one without the service).
     no_appends: AtomicBool,
+    /// getContentStream requests, and requests that change content or
+    /// versions (create, set, append, checkOut, checkIn), also in `n`.
+    contents: AtomicU64,
+    changes: AtomicU64,
 }
 
 impl Counting {
@@ -56,6 +60,8 @@ impl Counting {
             appends: AtomicU64::new(0),
             fail_append: AtomicU64::new(0),
             no_appends: AtomicBool::new(false),
+            contents: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
         })
     }
 
@@ -65,6 +71,11 @@ impl Counting {
 
     fn count(&self) -> u64 {
         self.n.load(Ordering::SeqCst)
+    }
+
+    fn change(&self) {
+        self.hit();
+        self.changes.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -109,6 +120,7 @@ impl Binding for Counting {
     }
     async fn content(&self, id: &str, r: Option<ByteRange>) -> Result<ContentStream> {
         self.hit();
+        self.contents.fetch_add(1, Ordering::SeqCst);
         self.inner.content(id, r).await
     }
     async fn create_document(
@@ -118,7 +130,7 @@ impl Binding for Counting {
         c: Option<ContentUpload>,
         v: Option<VersioningState>,
     ) -> Result<CmisObject> {
-        self.hit();
+        self.change();
         self.inner.create_document(f, p, c, v).await
     }
     async fn create_folder(&self, f: &str, p: &Properties) -> Result<CmisObject> {
@@ -132,7 +144,7 @@ impl Binding for Counting {
         o: bool,
         t: Option<&str>,
     ) -> Result<CmisObject> {
-        self.hit();
+        self.change();
         self.inner.set_content(id, c, o, t).await
     }
     async fn append_content(
@@ -196,7 +208,7 @@ impl Binding for Counting {
         self.inner.remove_object_from_folder(id, f).await
     }
     async fn check_out(&self, id: &str) -> Result<CmisObject> {
-        self.hit();
+        self.change();
         self.inner.check_out(id).await
     }
     async fn cancel_check_out(&self, id: &str) -> Result<()> {
@@ -211,7 +223,7 @@ impl Binding for Counting {
         c: Option<ContentUpload>,
         comment: Option<&str>,
     ) -> Result<CmisObject> {
-        self.hit();
+        self.change();
         self.inner.check_in(id, major, p, c, comment).await
     }
     async fn all_versions(&self, id: &str) -> Result<Vec<CmisObject>> {
@@ -760,4 +772,71 @@ async fn without_append_uploads_go_in_one_request() {
     }
     assert_eq!(counting.appends.load(Ordering::SeqCst), 1, "only the probe");
     assert_eq!(vfs.chunked_uploads(), 0);
+}
+
+/// Opening a document for writing costs nothing until the first write:
+/// `touch` and programs that open read-write to read or lock a document
+/// used to download it whole at the open and upload it again as a new
+/// version at the close; an O_TRUNC open (the kernel sends the open, then
+/// a truncate) downloaded the content it was about to throw away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_for_writing_costs_nothing_until_the_first_write() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let folder = new_folder(&inner, &root, "o").await;
+    new_doc(&inner, &folder, "a.txt", b"the original content").await;
+    let server = || async {
+        inner
+            .object_by_path("/o/a.txt", &ReadOptions::default())
+            .await
+            .unwrap()
+    };
+    let before = server().await;
+    let counting = Counting::new(inner.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(50);
+    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
+    let dir = vfs.lookup(1, "o").await.unwrap().ino;
+    let a = vfs.lookup(dir, "a.txt").await.unwrap().ino;
+
+    // touch: open for writing, set the times, close.
+    let fh = vfs.open(a, RW).await.unwrap();
+    let when = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let set = SetAttr {
+        mtime: Some(when),
+        ..Default::default()
+    };
+    vfs.setattr(a, set).await.unwrap();
+    vfs.release(fh, a).await.unwrap();
+    // Open read-write, read, close.
+    let fh = vfs.open(a, RW).await.unwrap();
+    assert_eq!(&vfs.read(fh, a, 0, 3).await.unwrap()[..], b"the");
+    vfs.release(fh, a).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(vfs.pending().is_empty());
+    assert_eq!(
+        counting.changes.load(Ordering::SeqCst),
+        0,
+        "nothing uploaded"
+    );
+    assert_eq!(counting.contents.load(Ordering::SeqCst), 1, "the one read");
+    assert_eq!(server().await.change_token(), before.change_token());
+    assert_eq!(vfs.getattr(a).await.unwrap().mtime, when);
+
+    // Open, truncate, write: the old content is not fetched again.
+    let contents = counting.contents.load(Ordering::SeqCst);
+    let fh = vfs.open(a, RW).await.unwrap();
+    let set = SetAttr {
+        size: Some(0),
+        ..Default::default()
+    };
+    vfs.setattr(a, set).await.unwrap();
+    vfs.write(fh, a, 0, b"new").await.unwrap();
+    vfs.release(fh, a).await.unwrap();
+    wait_for("the upload", async || vfs.pending().is_empty()).await;
+    assert_eq!(counting.contents.load(Ordering::SeqCst), contents);
+    let after = server().await;
+    assert_eq!(common::read_all(&*inner, after.id()).await, b"new");
 }

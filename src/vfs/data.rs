@@ -412,8 +412,8 @@ impl Vfs {
             matches!(t.get(ino).map(|i| &i.state), Some(FileState::Clean))
         };
         if clean {
-            // Uploaded by an fsync while still open (or written through a
-            // shared mapping): dirty again, from the uploaded content.
+            // The first write since the open (or since an fsync uploaded
+            // it while still open): dirty, from the repository's content.
             self.make_dirty(ino, true).await?;
         }
         match self.try_write_now(ino, offset, data, true) {

@@ -299,6 +299,15 @@ impl Vfs {
                 Self::folder_id(&t, parent)?,
             )
         };
+        // Open for writing but not written yet: its bytes must stay
+        // usable through the open handles once the object is gone.
+        let clean_writer = self
+            .lock()
+            .get(ino)
+            .is_some_and(|i| i.writers > 0 && matches!(i.state, FileState::Clean));
+        if clean_writer {
+            self.make_dirty(ino, true).await?;
+        }
         let mut last_link = true;
         if let Some(oid) = &object_id {
             let multi = if self.info.capabilities.multifiling {

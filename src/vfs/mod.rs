@@ -1426,7 +1426,15 @@ impl Vfs {
             if self.cfg.read_only {
                 return Err(VfsError::ReadOnly);
             }
-            self.make_dirty(ino, !flags.truncate).await?;
+            if flags.truncate {
+                self.make_dirty(ino, false).await?;
+            } else {
+                // The first write makes the file dirty, not the open:
+                // programs open read-write to read, lock or touch a
+                // document, and that must neither download it whole nor
+                // upload it again as a new version.
+                self.may_write(ino).await?;
+            }
             let path = {
                 let mut t = self.lock();
                 let i = t
@@ -1436,13 +1444,14 @@ impl Vfs {
                 match &mut i.state {
                     FileState::Dirty(d) => {
                         d.upload_at = None;
-                        d.path.clone()
+                        Some(d.path.clone())
                     }
-                    FileState::LocalOnly(p) => p.clone(),
-                    FileState::Clean => return Err(VfsError::Io("not dirty".into())),
+                    FileState::LocalOnly(p) => Some(p.clone()),
+                    FileState::Clean => None,
                 }
             };
             if flags.truncate {
+                let path = path.ok_or_else(|| VfsError::Io("not dirty".into()))?;
                 self.abort_stream(ino);
                 let f = std::fs::OpenOptions::new()
                     .write(true)
