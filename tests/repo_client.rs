@@ -335,6 +335,67 @@ async fn versioning_multifiling_changes_query() {
     r.shutdown().await;
 }
 
+/// A checkout gives the PWC the version's content file as a hard link,
+/// not a copy (checking out a large document cost a full copy and an
+/// fsync of it); an append to the PWC copies first, so the version keeps
+/// its bytes, and cancelling the checkout leaves the version's file.
+#[tokio::test]
+async fn a_checkout_shares_the_content_until_it_changes() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(dir.path()).await;
+    let b = client(&r, "admin", "admin").await;
+    let root = b.repository_info().await.unwrap().root_folder_id;
+    let links = || -> Vec<u64> {
+        let mut n: Vec<u64> = std::fs::read_dir(dir.path().join("content"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().nlink())
+            .collect();
+        n.sort();
+        n
+    };
+    let read = |id: String| {
+        let b = b.clone();
+        async move {
+            b.content(&id, None)
+                .await
+                .unwrap()
+                .into_bytes()
+                .await
+                .unwrap()
+        }
+    };
+    let d = b
+        .create_document(
+            Some(&root),
+            &doc("s.txt", "cmis:document"),
+            Some(bytes("s.txt", b"one")),
+            Some(VersioningState::Major),
+        )
+        .await
+        .unwrap();
+    assert_eq!(links(), [1]);
+    let pwc = b.check_out(d.id()).await.unwrap();
+    assert_eq!(links(), [2, 2], "one file under two ids");
+    assert_eq!(read(pwc.id().to_string()).await, b"one");
+    b.append_content(pwc.id(), bytes("s.txt", b" two"), true, None)
+        .await
+        .unwrap();
+    assert_eq!(links(), [1, 1], "the PWC has its own copy now");
+    assert_eq!(read(pwc.id().to_string()).await, b"one two");
+    assert_eq!(read(d.id().to_string()).await, b"one");
+    b.cancel_check_out(pwc.id()).await.unwrap();
+    assert_eq!(links(), [1]);
+    let pwc = b.check_out(d.id()).await.unwrap();
+    b.cancel_check_out(pwc.id()).await.unwrap();
+    assert_eq!(links(), [1]);
+    assert_eq!(read(d.id().to_string()).await, b"one");
+    let v2 = b.check_out(d.id()).await.unwrap();
+    let v2 = b.check_in(v2.id(), true, None, None, None).await.unwrap();
+    assert_eq!(read(v2.id().to_string()).await, b"one");
+    assert_eq!(read(d.id().to_string()).await, b"one");
+}
+
 #[tokio::test]
 async fn restart_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();

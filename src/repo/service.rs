@@ -1234,8 +1234,15 @@ impl Service {
                 rec.content = Some(c);
             }
             Some(c) => {
-                // The file belongs to this version only; bytes past the
-                // recorded length are leftovers of a failed append.
+                // A PWC shares its file with the version it was checked
+                // out from until changed: appends go to its own copy.
+                let own = format!("c{}", tx.next_number()?);
+                if self.store.unshare_file(&mut tx, &c.id, &own)? {
+                    tx.retire_file(&c.id);
+                    c.id = own;
+                }
+                // Bytes past the recorded length are leftovers of a
+                // failed append.
                 let path = self.store.content_path(&c.id);
                 let mut f = std::fs::OpenOptions::new().write(true).open(&path).st()?;
                 f.set_len(c.length).st()?;
@@ -1730,7 +1737,7 @@ impl Service {
         pwc.acl = Vec::new();
         if let Some(c) = &rec.content {
             let cid = format!("c{}", tx.next_number()?);
-            self.store.copy_file(tx, &c.id, &cid)?;
+            self.store.share_file(tx, &c.id, &cid)?;
             pwc.content = Some(ContentRec {
                 id: cid,
                 ..c.clone()

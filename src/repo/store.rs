@@ -238,13 +238,38 @@ impl Store {
         Ok(())
     }
 
-    /// Copies a content file (checkout: the PWC gets its own copy).
-    pub fn copy_file(&self, tx: &mut Tx, from: &str, to: &str) -> Result<(), CmisError> {
-        std::fs::copy(self.content_path(from), self.content_path(to)).st()?;
-        let f = std::fs::File::open(self.content_path(to)).st()?;
-        f.sync_all().st()?;
+    /// Gives content `from` a second id `to` (checkout: the PWC starts
+    /// with the version's content). A hard link, so checking out a large
+    /// document costs no copy; content files are never changed in place
+    /// while shared (see [`Store::unshare_file`]). Where links fail, a copy.
+    pub fn share_file(&self, tx: &mut Tx, from: &str, to: &str) -> Result<(), CmisError> {
+        let (src, dst) = (self.content_path(from), self.content_path(to));
+        if std::fs::hard_link(&src, &dst).is_ok() {
+            std::fs::File::open(&self.content_dir)
+                .and_then(|d| d.sync_all())
+                .st()?;
+        } else {
+            std::fs::copy(&src, &dst).st()?;
+            std::fs::File::open(&dst).and_then(|f| f.sync_all()).st()?;
+        }
         tx.new_files.push(to.to_string());
         Ok(())
+    }
+
+    /// Before content `id` is changed in place (appendContentStream): if
+    /// another id shares its file, copies it to a new id `to` and returns
+    /// true (the caller switches to `to` and retires `id`).
+    pub fn unshare_file(&self, tx: &mut Tx, id: &str, to: &str) -> Result<bool, CmisError> {
+        use std::os::unix::fs::MetadataExt;
+        let src = self.content_path(id);
+        if std::fs::metadata(&src).st()?.nlink() <= 1 {
+            return Ok(false);
+        }
+        let dst = self.content_path(to);
+        std::fs::copy(&src, &dst).st()?;
+        tx.new_files.push(to.to_string());
+        std::fs::File::open(&dst).and_then(|f| f.sync_all()).st()?;
+        Ok(true)
     }
 }
 
