@@ -21,6 +21,8 @@
 #   5. second `rsync -a` of RSYNC_FILES (5,000) files into the mount vs the
 #      same between two local directories;
 #   6. peak RSS (VmHWM) of the mount daemons.
+# Throughputs (1-3) are the best of TRIALS (3) runs, curl's and the mount's
+# alike; every run's seconds go to stderr.
 # Everything lives in a temp dir that is removed at exit; processes are
 # stopped by PID and mounts unmounted (trap), also on failure. Nothing is
 # written into the repository checkout except cargo's target/.
@@ -29,6 +31,7 @@ set -uo pipefail
 BIG_MIB=${BIG_MIB:-512}
 LS_DOCS=${LS_DOCS:-10000}
 RSYNC_FILES=${RSYNC_FILES:-5000}
+TRIALS=${TRIALS:-3}
 MOUNT_ARGS=${MOUNT_ARGS:-}
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -125,46 +128,58 @@ mibs() { calc "$1 / $2"; } # MiB, seconds -> MiB/s
 ratio() { calc "f'{$1:.2f}×'"; }
 
 # --- 1-3: big file ------------------------------------------------------------------
+# Each throughput is the best of TRIALS runs, on both sides alike, and each
+# trial runs the baselines and the mount's measures back to back: on this
+# kind of VM a run swings by +-30%, mostly with the host's cost of the first
+# touch of memory the guest has not used lately (which grows as the page
+# cache fills), so a baseline measured minutes before the mount is not a fair
+# comparison.
 big="$work/big.bin"
 head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom >"$big"
 cat "$big" >/dev/null
-
-t0=$(now)
-up=$(curl -sf -u admin:admin -F cmisaction=createDocument \
-    -F 'propertyId[0]=cmis:name' -F 'propertyValue[0]=curl.bin' \
-    -F 'propertyId[1]=cmis:objectTypeId' -F 'propertyValue[1]=cmis:document' \
-    -F "content=@$big;type=application/octet-stream" -F succinct=true "$root_url")
-t1=$(now)
-curl_up_s=$(elapsed "$t0" "$t1")
-big_id=$(echo "$up" | python3 -c 'import json,sys; print(json.load(sys.stdin)["succinctProperties"]["cmis:objectId"])')
-t0=$(now)
-curl -sf -u admin:admin -o /dev/null "$root_url?objectId=$big_id&cmisselector=content"
-t1=$(now)
-curl_down_s=$(elapsed "$t0" "$t1")
-t0=$(now); cat "$big" >/dev/null; t1=$(now)
-local_read_s=$(elapsed "$t0" "$t1")
-curl_up=$(mibs "$BIG_MIB" "$curl_up_s"); curl_down=$(mibs "$BIG_MIB" "$curl_down_s")
-local_read=$(mibs "$BIG_MIB" "$local_read_s")
+best_of() { calc "min($*)"; } # seconds...
+best_mibs() { mibs "$BIG_MIB" "$(best_of "${@/%/,}" 1e9)"; }
 
 mnt="$work/mnt"
 rss_max=0
 if start_mount "$mnt" "$base/browser" "$work/cache"; then
     main_pid=$mount_pid
-    t0=$(now); dd if="$mnt/curl.bin" of=/dev/null bs=1M status=none; rc=$?; t1=$(now)
-    if [ $rc -eq 0 ]; then
-        cold=$(mibs "$BIG_MIB" "$(elapsed "$t0" "$t1")")
-        add "cold sequential read ${BIG_MIB} MiB" "$cold" "$curl_down" "MiB/s (vs curl GET)" "$(ratio "$cold / $curl_down")" "≥ 0.9×" "$(ok_ge "$cold / $curl_down" 0.9)"
-        t0=$(now); dd if="$mnt/curl.bin" of=/dev/null bs=1M status=none; t1=$(now)
-        warm=$(mibs "$BIG_MIB" "$(elapsed "$t0" "$t1")")
-        add "warm re-read ${BIG_MIB} MiB" "$warm" "$local_read" "MiB/s (vs local file)" "$(ratio "$warm / $local_read")" "≥ 0.7×" "$(ok_ge "$warm / $local_read" 0.7)"
+    up_s=(); down_s=(); local_s=(); cold_s=(); warm_s=(); write_s=(); failed=""
+    for k in $(seq "$TRIALS"); do
+        t0=$(now)
+        up=$(curl -sf -u admin:admin -F cmisaction=createDocument \
+            -F 'propertyId[0]=cmis:name' -F "propertyValue[0]=curl$k.bin" \
+            -F 'propertyId[1]=cmis:objectTypeId' -F 'propertyValue[1]=cmis:document' \
+            -F "content=@$big;type=application/octet-stream" -F succinct=true "$root_url")
+        t1=$(now)
+        up_s+=("$(elapsed "$t0" "$t1")")
+        id=$(echo "$up" | python3 -c 'import json,sys; print(json.load(sys.stdin)["succinctProperties"]["cmis:objectId"])')
+        t0=$(now); curl -sf -u admin:admin -o /dev/null "$root_url?objectId=$id&cmisselector=content"; t1=$(now)
+        down_s+=("$(elapsed "$t0" "$t1")")
+        t0=$(now); cat "$big" >/dev/null; t1=$(now)
+        local_s+=("$(elapsed "$t0" "$t1")")
+        # Cold: a document the mount has never read.
+        t0=$(now); dd if="$mnt/curl$k.bin" of=/dev/null bs=1M status=none || failed=1; t1=$(now)
+        cold_s+=("$(elapsed "$t0" "$t1")")
+        t0=$(now); dd if="$mnt/curl$k.bin" of=/dev/null bs=1M status=none || failed=1; t1=$(now)
+        warm_s+=("$(elapsed "$t0" "$t1")")
+        t0=$(now); dd if="$big" of="$mnt/written$k.bin" bs=1M conv=fsync status=none || failed=w; t1=$(now)
+        write_s+=("$(elapsed "$t0" "$t1")")
+    done
+    log "seconds per trial: curl up ${up_s[*]}; curl down ${down_s[*]}; local read ${local_s[*]}; cold ${cold_s[*]}; warm ${warm_s[*]}; write ${write_s[*]}"
+    curl_up=$(best_mibs "${up_s[@]}"); curl_down=$(best_mibs "${down_s[@]}")
+    local_read=$(best_mibs "${local_s[@]}")
+    if [ "$failed" != 1 ]; then
+        cold=$(best_mibs "${cold_s[@]}"); warm=$(best_mibs "${warm_s[@]}")
+        add "cold sequential read ${BIG_MIB} MiB (best of $TRIALS)" "$cold" "$curl_down" "MiB/s (vs curl GET)" "$(ratio "$cold / $curl_down")" "≥ 0.9×" "$(ok_ge "$cold / $curl_down" 0.9)"
+        add "warm re-read ${BIG_MIB} MiB (best of $TRIALS)" "$warm" "$local_read" "MiB/s (vs local file)" "$(ratio "$warm / $local_read")" "≥ 0.7×" "$(ok_ge "$warm / $local_read" 0.7)"
     else
         add "cold sequential read ${BIG_MIB} MiB" "failed" "$curl_down" "MiB/s" "-" "≥ 0.9×" "NO"
         add "warm re-read ${BIG_MIB} MiB" "failed" "$local_read" "MiB/s" "-" "≥ 0.7×" "NO"
     fi
-    t0=$(now); dd if="$big" of="$mnt/written.bin" bs=1M conv=fsync status=none; rc=$?; t1=$(now)
-    if [ $rc -eq 0 ]; then
-        wr=$(mibs "$BIG_MIB" "$(elapsed "$t0" "$t1")")
-        add "write ${BIG_MIB} MiB + fsync" "$wr" "$curl_up" "MiB/s (vs curl upload)" "$(ratio "$wr / $curl_up")" "≥ 0.85×" "$(ok_ge "$wr / $curl_up" 0.85)"
+    if [ "$failed" != w ]; then
+        wr=$(best_mibs "${write_s[@]}")
+        add "write ${BIG_MIB} MiB + fsync (best of $TRIALS)" "$wr" "$curl_up" "MiB/s (vs curl upload)" "$(ratio "$wr / $curl_up")" "≥ 0.85×" "$(ok_ge "$wr / $curl_up" 0.85)"
     else
         add "write ${BIG_MIB} MiB + fsync" "failed" "$curl_up" "MiB/s" "-" "≥ 0.85×" "NO"
     fi

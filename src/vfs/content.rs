@@ -130,7 +130,7 @@ pub struct ContentCache {
 const WRITE_BATCH: usize = 1 << 20;
 /// ...while at most this much waits for the write in progress (bounds
 /// memory when the disk is slower than the network).
-const WRITE_BACKLOG: usize = 16 << 20;
+const WRITE_BACKLOG: usize = 8 << 20;
 
 async fn join_write(w: tokio::task::JoinHandle<VfsResult<()>>) -> VfsResult<()> {
     w.await
