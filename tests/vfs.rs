@@ -962,6 +962,56 @@ async fn big_new_files_stream_their_upload_and_fall_back_cleanly() {
 
 /// Older versions are readable, read-only, under the hidden `.versions`
 /// directory; readdir of the folder does not show it.
+/// `.versions` nodes the kernel forgot and nobody uses go at the next
+/// trim (the table used to keep every node for the life of the mount);
+/// held or open ones stay, and what went is made again by a lookup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_nodes_go_when_the_kernel_forgets_them() {
+    let e = env().await;
+    let mut cfg = VfsConfig::new(e.cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(100);
+    cfg.forget_grace = Duration::from_millis(200);
+    let vfs = Vfs::new(e.binding.clone(), cfg).await.unwrap();
+    let dir = vfs.mkdir(ROOT_INO, "v", 0o755).await.unwrap().ino;
+    vfs.hold(dir);
+    let ino = write_file(&vfs, dir, "a.txt", b"one").await;
+    vfs.fsync(ino).await.unwrap();
+    wait_uploaded(&vfs).await;
+    let settle = || async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        vfs.trim();
+    };
+    // As the kernel does: every lookup held.
+    let root = vfs.lookup(dir, ".versions").await.unwrap().ino;
+    vfs.hold(root);
+    let series = vfs.lookup(root, "a.txt").await.unwrap().ino;
+    vfs.hold(series);
+    let name = vfs.readdir(series).await.unwrap()[0].name.clone();
+    let v = vfs.lookup(series, &name).await.unwrap().ino;
+    vfs.hold(v);
+    let fh = vfs.open(v, OpenFlags::default()).await.unwrap();
+    let made = vfs.version_node_count();
+    assert!(made >= 3, "{made}");
+    settle().await;
+    assert_eq!(vfs.version_node_count(), made, "all held");
+    for i in [root, series, v] {
+        vfs.forget(i, 1);
+    }
+    settle().await;
+    assert_eq!(vfs.version_node_count(), 1, "only the open version");
+    assert_eq!(&vfs.read(fh, v, 0, 10).await.unwrap()[..], b"one");
+    vfs.release(fh, v).await.unwrap();
+    settle().await;
+    assert_eq!(vfs.version_node_count(), 0);
+    let root = vfs.lookup(dir, ".versions").await.unwrap().ino;
+    let series = vfs.lookup(root, "a.txt").await.unwrap().ino;
+    let again = vfs.lookup(series, &name).await.unwrap().ino;
+    assert_ne!(again, v, "a new node");
+    let fh = vfs.open(again, OpenFlags::default()).await.unwrap();
+    assert_eq!(&vfs.read(fh, again, 0, 10).await.unwrap()[..], b"one");
+    vfs.release(fh, again).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn older_versions_are_readable_under_dot_versions() {
     let e = env().await;

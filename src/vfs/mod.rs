@@ -922,7 +922,7 @@ impl Vfs {
     /// forget grace keeps the inode meanwhile.
     pub fn hold(&self, ino: Ino) {
         if versions::is_virtual(ino) {
-            return;
+            return self.versions_table().hold(ino);
         }
         match self.lock().get_mut(ino) {
             Some(i) => i.lookups += 1,
@@ -933,6 +933,11 @@ impl Vfs {
     /// The kernel forgot `n` lookups of `ino`; once it holds none and the
     /// inode keeps no state, [`Vfs::trim`] drops it.
     pub fn forget(&self, ino: Ino, n: u64) {
+        if versions::is_virtual(ino) {
+            self.versions_table().forget(ino, n);
+            self.trim_needed.store(true, Ordering::Relaxed);
+            return;
+        }
         if let Some(i) = self.lock().get_mut(ino) {
             i.lookups = i.lookups.saturating_sub(n);
             if i.lookups == 0 {
@@ -967,6 +972,11 @@ impl Vfs {
         self.lock().len()
     }
 
+    /// Nodes of the `.versions` trees (tests, diagnostics).
+    pub fn version_node_count(&self) -> usize {
+        self.versions_table().len()
+    }
+
     /// An inode's attributes as cached, without asking the server.
     pub fn cached_attr(&self, ino: Ino) -> VfsResult<Attr> {
         if versions::is_virtual(ino) {
@@ -994,6 +1004,7 @@ impl Vfs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        self.versions_table().trim(&open, self.cfg.forget_grace);
         let now = Instant::now();
         let mut t = self.lock();
         // 1. Listings over the bound lose their entries, oldest use first

@@ -18,12 +18,15 @@
 //! The nodes live in their own table with inode numbers from
 //! [`VIRTUAL_BASE`] up, apart from the inode table: they hold no state
 //! (versions are immutable) and every change to them fails with EROFS.
-//! They live as long as the mount; only what someone looked at is made.
+//! Only what someone looked at is made, and [`Vfs::trim`] drops what the
+//! kernel forgot, nobody has open and nobody used for the forget grace,
+//! so browsing many documents' versions does not grow the table for the
+//! life of the mount. A node made again gets a new number.
 //! Content is read through the content cache like any document, keyed by
 //! the version's own object id and change token.
 
-use std::collections::HashMap;
-use std::time::{Instant, SystemTime};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cmis::CmisObject;
 
@@ -60,6 +63,20 @@ enum Node {
 struct VNode {
     node: Node,
     attr: Attr,
+    /// Lookups the kernel holds (see [`Vfs::hold`]).
+    lookups: u64,
+    last_used: Instant,
+}
+
+impl VNode {
+    fn new(node: Node, attr: Attr) -> VNode {
+        VNode {
+            node,
+            attr,
+            lookups: 0,
+            last_used: Instant::now(),
+        }
+    }
 }
 
 /// The `.versions` nodes made so far.
@@ -83,6 +100,7 @@ impl Versions {
             // its listing.
             Some(n) => {
                 n.attr = attr;
+                n.last_used = Instant::now();
                 if let (Node::Version { object }, Node::Version { object: new }) =
                     (&mut n.node, fresh.node)
                 {
@@ -98,10 +116,44 @@ impl Versions {
         attr
     }
 
-    fn get(&self, ino: Ino) -> VfsResult<&VNode> {
-        self.nodes
-            .get(&ino)
-            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))
+    fn get(&mut self, ino: Ino) -> VfsResult<&VNode> {
+        let n = self
+            .nodes
+            .get_mut(&ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        n.last_used = Instant::now();
+        Ok(n)
+    }
+
+    pub(super) fn hold(&mut self, ino: Ino) {
+        if let Some(n) = self.nodes.get_mut(&ino) {
+            n.lookups += 1;
+        }
+    }
+
+    pub(super) fn forget(&mut self, ino: Ino, n: u64) {
+        if let Some(v) = self.nodes.get_mut(&ino) {
+            v.lookups = v.lookups.saturating_sub(n);
+        }
+    }
+
+    /// Drops the nodes the kernel holds no lookup on, that are not open
+    /// and were not used for `grace`. Returns how many went.
+    pub(super) fn trim(&mut self, open: &HashSet<Ino>, grace: Duration) -> usize {
+        let now = Instant::now();
+        let before = self.nodes.len();
+        self.nodes.retain(|ino, n| {
+            n.lookups > 0
+                || open.contains(ino)
+                || now.saturating_duration_since(n.last_used) < grace
+        });
+        let nodes = &self.nodes;
+        self.by_key.retain(|_, ino| nodes.contains_key(ino));
+        before - self.nodes.len()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.nodes.len()
     }
 }
 
@@ -119,7 +171,7 @@ pub fn version_file_name(doc_name: &str, label: &str) -> String {
 }
 
 impl Vfs {
-    fn versions(&self) -> std::sync::MutexGuard<'_, Versions> {
+    pub(super) fn versions_table(&self) -> std::sync::MutexGuard<'_, Versions> {
         self.versions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -142,9 +194,8 @@ impl Vfs {
     /// `FOLDER/.versions`, made if new.
     pub(super) fn versions_root(&self, folder: Ino, folder_attr: &Attr) -> Attr {
         let mtime = folder_attr.mtime;
-        self.versions().node(format!("r:{folder}"), |ino| VNode {
-            node: Node::Root { folder },
-            attr: self.dir_attr(ino, mtime),
+        self.versions_table().node(format!("r:{folder}"), |ino| {
+            VNode::new(Node::Root { folder }, self.dir_attr(ino, mtime))
         })
     }
 
@@ -164,21 +215,20 @@ impl Vfs {
                 _ => return Err(VfsError::NotFound(i.name.clone())),
             }
         };
-        Ok(self.versions().node(format!("s:{root}:{key}"), |ino| {
-            let attr = self.dir_attr(ino, mtime);
-            VNode {
-                node: Node::Series {
+        Ok(self
+            .versions_table()
+            .node(format!("s:{root}:{key}"), |ino| {
+                let series = Node::Series {
                     doc_id: doc_id.clone(),
                     listed: None,
-                },
-                attr,
-            }
-        }))
+                };
+                VNode::new(series, self.dir_attr(ino, mtime))
+            }))
     }
 
     /// Lists a series (getAllVersions), oldest first, making its nodes.
     async fn list_series(&self, series: Ino) -> VfsResult<Vec<DirEntry>> {
-        let doc_id = match &self.versions().get(series)?.node {
+        let doc_id = match &self.versions_table().get(series)?.node {
             Node::Series { doc_id, .. } => doc_id.clone(),
             _ => return Err(VfsError::NotDir(format!("inode {series}"))),
         };
@@ -199,7 +249,7 @@ impl Vfs {
         all.reverse();
         let now = SystemTime::now();
         let mut out = Vec::with_capacity(all.len());
-        let mut v = self.versions();
+        let mut v = self.versions_table();
         for (k, o) in all.into_iter().enumerate() {
             let label = o
                 .version_label()
@@ -210,8 +260,8 @@ impl Vfs {
             let mtime = system_time(o.last_modification_date()).unwrap_or(now);
             let crtime = system_time(o.creation_date()).unwrap_or(mtime);
             let size = o.content_length().unwrap_or(0);
-            let attr = v.node(format!("v:{series}:{}", o.id()), |ino| VNode {
-                attr: Attr {
+            let attr = v.node(format!("v:{series}:{}", o.id()), |ino| {
+                let attr = Attr {
                     ino,
                     kind: FileKind::RegularFile,
                     size,
@@ -223,10 +273,9 @@ impl Vfs {
                     nlink: 1,
                     uid: self.cfg.uid,
                     gid: self.cfg.gid,
-                },
-                node: Node::Version {
-                    object: Box::new(o.clone()),
-                },
+                };
+                let object = Box::new(o.clone());
+                VNode::new(Node::Version { object }, attr)
             });
             out.push(DirEntry { name, attr });
         }
@@ -245,7 +294,7 @@ impl Vfs {
 
     /// lookup in a `.versions` directory or a series directory.
     pub(super) async fn versions_lookup(&self, parent: Ino, name: &str) -> VfsResult<Attr> {
-        let node = self.versions().get(parent)?.node.clone();
+        let node = self.versions_table().get(parent)?.node.clone();
         match node {
             Node::Root { folder } => {
                 let doc = Box::pin(self.lookup(folder, name)).await?;
@@ -253,9 +302,15 @@ impl Vfs {
             }
             Node::Series { listed, .. } => {
                 let fresh = listed.filter(|(at, _)| at.elapsed() < self.cfg.metadata_ttl);
-                let ino = match fresh {
-                    Some((_, l)) => l.into_iter().find(|(n, _)| n == name).map(|(_, i)| i),
-                    None => self
+                // A fresh listing answers, unless the version's node was
+                // trimmed meanwhile: then the series is listed again (the
+                // version gets a new node).
+                let listed_ino =
+                    fresh.map(|(_, l)| l.into_iter().find(|(n, _)| n == name).map(|(_, i)| i));
+                let ino = match listed_ino {
+                    Some(Some(ino)) if self.versions_table().nodes.contains_key(&ino) => Some(ino),
+                    Some(None) => None,
+                    _ => self
                         .list_series(parent)
                         .await?
                         .into_iter()
@@ -263,7 +318,7 @@ impl Vfs {
                         .map(|e| e.attr.ino),
                 };
                 let ino = ino.ok_or_else(|| VfsError::NotFound(name.to_string()))?;
-                Ok(self.versions().get(ino)?.attr)
+                Ok(self.versions_table().get(ino)?.attr)
             }
             Node::Version { .. } => Err(VfsError::NotDir(name.to_string())),
         }
@@ -272,7 +327,7 @@ impl Vfs {
     /// readdir of a `.versions` directory (the folder's documents) or of a
     /// series (its versions).
     pub(super) async fn versions_readdir(&self, ino: Ino) -> VfsResult<Vec<DirEntry>> {
-        let node = self.versions().get(ino)?.node.clone();
+        let node = self.versions_table().get(ino)?.node.clone();
         match node {
             Node::Root { folder } => {
                 let entries = Box::pin(self.readdir(folder)).await?;
@@ -294,12 +349,12 @@ impl Vfs {
     }
 
     pub(super) fn versions_attr(&self, ino: Ino) -> VfsResult<Attr> {
-        Ok(self.versions().get(ino)?.attr)
+        Ok(self.versions_table().get(ino)?.attr)
     }
 
     /// The version behind a virtual file (`None` for its directories).
     pub(super) fn version_object(&self, ino: Ino) -> VfsResult<Option<CmisObject>> {
-        Ok(match &self.versions().get(ino)?.node {
+        Ok(match &self.versions_table().get(ino)?.node {
             Node::Version { object } => Some((**object).clone()),
             _ => None,
         })
