@@ -960,8 +960,6 @@ async fn big_new_files_stream_their_upload_and_fall_back_cleanly() {
     );
 }
 
-/// Older versions are readable, read-only, under the hidden `.versions`
-/// directory; readdir of the folder does not show it.
 /// `.versions` nodes the kernel forgot and nobody uses go at the next
 /// trim (the table used to keep every node for the life of the mount);
 /// held or open ones stay, and what went is made again by a lookup.
@@ -1012,6 +1010,64 @@ async fn version_nodes_go_when_the_kernel_forgets_them() {
     vfs.release(fh, again).await.unwrap();
 }
 
+/// A document rewritten from its start (the kernel's O_TRUNC open is an
+/// open, then a truncate to 0, then appends) uploads while it is written,
+/// as a new version (versionable type) or new content (plain type) of the
+/// same document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewritten_documents_stream_their_upload() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let root_id = e.binding.repository_info().await.unwrap().root_folder_id;
+    let mib = 1usize << 20;
+    let old: Vec<u8> = (0..20 * mib).map(|i| (i % 249) as u8).collect();
+    let new: Vec<u8> = (0..20 * mib).map(|i| (i * 3 % 251) as u8).collect();
+    for (name, type_id) in [
+        ("versioned.bin", "cmis:document"),
+        ("plain.bin", "cmisfs:plainDocument"),
+    ] {
+        let props = cmisfs::cmis::Properties::new()
+            .with_string("cmis:name", name.to_string())
+            .with_id("cmis:objectTypeId", type_id);
+        let doc = e
+            .binding
+            .create_document(
+                Some(&root_id),
+                &props,
+                Some(ContentUpload::from_bytes(
+                    name,
+                    "application/octet-stream",
+                    old.clone(),
+                )),
+                None,
+            )
+            .await
+            .unwrap();
+        let before = vfs.streamed_uploads();
+        let ino = vfs.lookup(ROOT_INO, name).await.unwrap().ino;
+        let fh = vfs.open(ino, W).await.unwrap();
+        let set = SetAttr {
+            size: Some(0),
+            ..SetAttr::default()
+        };
+        vfs.setattr(ino, set).await.unwrap();
+        for (k, chunk) in new.chunks(mib).enumerate() {
+            vfs.write(fh, ino, (k * mib) as u64, chunk).await.unwrap();
+        }
+        vfs.fsync(ino).await.unwrap();
+        vfs.release(fh, ino).await.unwrap();
+        assert_eq!(vfs.streamed_uploads(), before + 1, "{name} streamed");
+        assert_eq!(e.server_content(&format!("/{name}")).await.unwrap(), new);
+        let versions = e.binding.all_versions(doc.id()).await;
+        if type_id == "cmis:document" {
+            assert_eq!(versions.unwrap().len(), 2, "one new version");
+        }
+        wait_uploaded(&vfs).await;
+    }
+}
+
+/// Older versions are readable, read-only, under the hidden `.versions`
+/// directory; readdir of the folder does not show it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn older_versions_are_readable_under_dot_versions() {
     let e = env().await;

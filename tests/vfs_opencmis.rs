@@ -34,6 +34,17 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The content of `name` in the fixture's folder, as the server has it.
+    async fn server(&self, name: &str) -> Vec<u8> {
+        let path = format!("/{}/{name}", self.name);
+        let o = self
+            .b
+            .object_by_path(&path, &ReadOptions::default())
+            .await
+            .unwrap();
+        common::read_all(&*self.b, o.id()).await
+    }
+
     async fn new(prefix: &str, chunk: Option<u64>) -> Fixture {
         let target = common::opencmis("browser").await;
         let b = target.binding.clone();
@@ -161,24 +172,60 @@ async fn saves_versions_and_links_on_opencmis() {
         .await;
 }
 
+/// Streamed uploads: a new file written by appends goes up as one
+/// createDocument while it is written, and so does a document rewritten
+/// from its start: setContentStream for a plain document, checkOut +
+/// checkIn for a versionable one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_uploads_on_opencmis() {
+    let f = Fixture::new("stream", None).await;
+    let (b, folder, vfs, dir) = (f.b.clone(), &f.folder, f.vfs.clone(), f.dir);
+    let mib = 1 << 20;
+    let write_all = |ino: u64, fh: u64, data: Vec<u8>| {
+        let vfs = vfs.clone();
+        async move {
+            for (k, chunk) in data.chunks(mib).enumerate() {
+                vfs.write(fh, ino, (k * mib) as u64, chunk).await.unwrap();
+            }
+            vfs.fsync(ino).await.unwrap();
+            vfs.release(fh, ino).await.unwrap();
+        }
+    };
+
+    let one = common::pattern(20 * mib, 1);
+    let (a, fh) = vfs.create(dir, "big.bin", 0o644, W).await.unwrap();
+    write_all(a.ino, fh, one.clone()).await;
+    assert_eq!(vfs.streamed_uploads(), 1);
+    assert_eq!(f.server("big.bin").await, one);
+
+    let two = common::pattern(18 * mib, 2);
+    let fh = vfs.open(a.ino, W).await.unwrap();
+    write_all(a.ino, fh, two.clone()).await;
+    assert_eq!(vfs.streamed_uploads(), 2);
+    assert_eq!(f.server("big.bin").await, two);
+
+    let v = vfs.lookup(dir, "v.txt").await.unwrap().ino;
+    let before = b.all_versions(f.versioned.id()).await.unwrap().len();
+    let three = common::pattern(17 * mib, 3);
+    let fh = vfs.open(v, W).await.unwrap();
+    write_all(v, fh, three.clone()).await;
+    assert_eq!(vfs.streamed_uploads(), 3);
+    assert_eq!(f.server("v.txt").await, three);
+    let after = b.all_versions(f.versioned.id()).await.unwrap().len();
+    assert_eq!(after, before + 1, "one new version");
+
+    let _ = b
+        .delete_tree(folder.id(), true, Default::default(), true)
+        .await;
+}
+
 /// `--upload-chunk-size`: new files, plain documents and versionable ones
 /// go up as a first piece plus appendContentStream calls, and the server
 /// has exactly the bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_in_chunks_on_opencmis() {
     let f = Fixture::new("chunks", Some(256 * 1024)).await;
-    let (b, folder, folder_name, vfs, dir) =
-        (f.b.clone(), &f.folder, f.name.clone(), f.vfs.clone(), f.dir);
-    let server = |name: &'static str| {
-        let (b, path) = (b.clone(), format!("/{folder_name}/{name}"));
-        async move {
-            let o = b
-                .object_by_path(&path, &ReadOptions::default())
-                .await
-                .unwrap();
-            common::read_all(&*b, o.id()).await
-        }
-    };
+    let (b, folder, vfs, dir) = (f.b.clone(), &f.folder, f.vfs.clone(), f.dir);
 
     // A new file: createDocument with the first piece, then appends.
     let one = common::pattern(1024 * 1024 + 100, 1);
@@ -186,7 +233,7 @@ async fn uploads_in_chunks_on_opencmis() {
     vfs.write(fh, a.ino, 0, &one).await.unwrap();
     vfs.fsync(a.ino).await.unwrap();
     vfs.release(fh, a.ino).await.unwrap();
-    assert_eq!(server("big.bin").await, one);
+    assert_eq!(f.server("big.bin").await, one);
     assert_eq!(vfs.chunked_uploads(), 1);
 
     // The same document again: setContentStream, then appends.
@@ -195,7 +242,7 @@ async fn uploads_in_chunks_on_opencmis() {
     vfs.write(fh, a.ino, 0, &two).await.unwrap();
     vfs.fsync(a.ino).await.unwrap();
     vfs.release(fh, a.ino).await.unwrap();
-    assert_eq!(server("big.bin").await, two);
+    assert_eq!(f.server("big.bin").await, two);
     assert_eq!(vfs.chunked_uploads(), 2);
 
     // A versionable document: the pieces go into the PWC, then checkIn.
@@ -205,7 +252,7 @@ async fn uploads_in_chunks_on_opencmis() {
     vfs.write(fh, v, 0, &three).await.unwrap();
     vfs.fsync(v).await.unwrap();
     vfs.release(fh, v).await.unwrap();
-    assert_eq!(server("v.txt").await, three);
+    assert_eq!(f.server("v.txt").await, three);
     assert_eq!(vfs.chunked_uploads(), 3);
 
     // Small files still go in one request.
@@ -213,7 +260,7 @@ async fn uploads_in_chunks_on_opencmis() {
     vfs.write(fh, s.ino, 0, b"small").await.unwrap();
     vfs.fsync(s.ino).await.unwrap();
     vfs.release(fh, s.ino).await.unwrap();
-    assert_eq!(server("small.txt").await, b"small");
+    assert_eq!(f.server("small.txt").await, b"small");
     assert_eq!(vfs.chunked_uploads(), 3);
 
     let _ = b

@@ -1,5 +1,6 @@
-//! Streamed uploads: a new file written sequentially starts uploading
-//! while it is still being written.
+//! Streamed uploads: a new file written sequentially, or a document
+//! rewritten from its start, starts uploading while it is still being
+//! written.
 //!
 //! Write-back alone uploads a file after it is closed, so writing a big
 //! file and then fsyncing costs the write time plus the upload time. When a

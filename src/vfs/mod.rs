@@ -1195,6 +1195,7 @@ impl Vfs {
             f.set_len(size)
                 .map_err(|e| io_err("cannot truncate the cache file", e))?;
             let mut t = self.lock();
+            let mut rewrite = None;
             if let Some(i) = t.get_mut(ino) {
                 i.size = size;
                 i.touch_mtime();
@@ -1204,7 +1205,16 @@ impl Vfs {
                     if i.writers == 0 {
                         d.upload_at = Some(Instant::now() + self.cfg.write_back_delay);
                     }
+                    // Truncated to nothing while open (the kernel's O_TRUNC):
+                    // written from scratch, the upload may stream.
+                    if size == 0 && i.writers > 0 {
+                        rewrite = Some(i.name.clone());
+                    }
                 }
+            }
+            drop(t);
+            if let Some(name) = rewrite {
+                self.track_appends(ino, &name);
             }
             self.wake.notify_one();
         }
@@ -1479,10 +1489,10 @@ impl Vfs {
                         d.generation += 1;
                     }
                 }
-                let fresh = t.get(ino).and_then(|i| {
-                    (matches!(i.state, FileState::Dirty(_)) && i.object.is_none())
-                        .then(|| i.name.clone())
-                });
+                // Written from scratch, new or not: the upload may stream.
+                let fresh = t
+                    .get(ino)
+                    .and_then(|i| matches!(i.state, FileState::Dirty(_)).then(|| i.name.clone()));
                 drop(t);
                 if let Some(name) = fresh {
                     self.track_appends(ino, &name);

@@ -413,20 +413,22 @@ async fn stream_locked(vfs: &Vfs, ino: Ino, feed: &Arc<Feed>) -> Result<(), Stri
     let Some((rec, _, parent)) = prepare(vfs, ino).map_err(|e| e.to_string())? else {
         return Err("nothing to upload".into());
     };
-    if rec.object_id.is_some() {
-        return Err("not a new file".into());
-    }
-    let content = feed
-        .content(&rec.path, rec.name.clone(), mime_type(&rec.name))
-        .map_err(|e| format!("cannot read the cache file: {e}"))?;
-    let props = Properties::new()
-        .with_string(prop::NAME, rec.name.clone())
-        .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
-    let object = vfs
-        .binding()
-        .create_document(Some(&rec.parent_id), &props, Some(content), None)
-        .await
-        .map_err(|e| e.to_string())?;
+    let body = || {
+        feed.content(&rec.path, rec.name.clone(), mime_type(&rec.name))
+            .map_err(|e| format!("cannot read the cache file: {e}"))
+    };
+    let object = match &rec.object_id {
+        Some(oid) => stream_existing(vfs, &rec, oid, body).await?,
+        None => {
+            let props = Properties::new()
+                .with_string(prop::NAME, rec.name.clone())
+                .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+            vfs.binding()
+                .create_document(Some(&rec.parent_id), &props, Some(body()?), None)
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
     // Generation 0 matches no write: should the body have ended without a
     // final size, the file stays dirty and is uploaded again in full.
     let generation = feed.finished_generation().unwrap_or(0);
@@ -446,6 +448,55 @@ async fn stream_locked(vfs: &Vfs, ino: Ino, feed: &Arc<Feed>) -> Result<(), Stri
         },
     )
     .map_err(|e| e.to_string())
+}
+
+/// A document rewritten from its start (truncated, then appended to):
+/// the new content goes up while it is written, as setContentStream with
+/// the change token, or checkOut + checkIn for a versionable type. What
+/// needs a decision (changed on the server, checked out, refused) is left
+/// to the ordinary upload after close, which makes conflict copies and
+/// falls back between the two ways.
+async fn stream_existing(
+    vfs: &Vfs,
+    rec: &JournalRecord,
+    oid: &str,
+    body: impl Fn() -> Result<ContentUpload, String>,
+) -> Result<CmisObject, String> {
+    let b = vfs.binding();
+    let current = b
+        .object(oid, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let changed = match (&rec.base_token, current.change_token()) {
+        (Some(base), Some(now)) => base != now,
+        _ => false,
+    };
+    if changed || current.is_version_series_checked_out() == Some(true) {
+        return Err("changed on the server or checked out".into());
+    }
+    let versionable = match current.object_type_id() {
+        Some(t) => vfs.type_def(t).await.ok().and_then(|d| d.versionable),
+        None => None,
+    } == Some(true);
+    if !versionable {
+        return b
+            .set_content(oid, body()?, true, rec.base_token.as_deref())
+            .await
+            .map_err(|e| e.to_string());
+    }
+    let pwc = b.check_out(oid).await.map_err(|e| e.to_string())?;
+    let major = vfs.config().major_versions;
+    let comment = Some("saved by cmisfs");
+    match b
+        .check_in(pwc.id(), major, None, Some(body()?), comment)
+        .await
+    {
+        Ok(o) => Ok(o),
+        Err(e) => {
+            let _ = b.cancel_check_out(pwc.id()).await;
+            Err(e.to_string())
+        }
+    }
 }
 
 /// Shows the result of a successful upload: the inode becomes clean (its
