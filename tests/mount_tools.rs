@@ -1,7 +1,8 @@
 //! Ordinary tools on a real `cmisfs mount` (issue 4, "Done when"): cp, mv,
 //! rm, mkdir, rmdir, rsync, tar, sed -i, a save by temp file + fsync +
-//! rename, git clone, ln (multi-filing), kill -9 and journal replay, a copy
-//! through fault injection, fsx and pjdfstest.
+//! rename, LibreOffice saving a document twice, git clone, ln
+//! (multi-filing), kill -9 and journal replay, a copy through fault
+//! injection, fsx and pjdfstest.
 //!
 //! Each test mounts its own tree (own `--data`, own `--cache-dir`) through
 //! the `Mount` guard in common_mount, which unmounts and kills the daemon
@@ -631,6 +632,101 @@ fn save_by_temp_file_fsync_rename_keeps_the_document() {
 fn opencmis_save_by_temp_file_fsync_rename_keeps_the_document() {
     let d = tempdir();
     case_save_by_temp_file_fsync_rename(&Target::opencmis(d.path(), "save"));
+}
+
+/// The office worker's save: LibreOffice (headless) writes report.odt into
+/// the mount, then saves over it. LibreOffice saves through a temp file
+/// renamed over the document, so the second save is a new version of the
+/// same document (same version series; the same object id where the type
+/// is not versionable), the file has the new text, and no temp or lock
+/// file is left.
+fn case_libreoffice_saves(t: &Target) {
+    let soffice = tool("soffice");
+    let m = t.mount();
+    let docs = t.root(&m).join("office");
+    fs::create_dir(&docs).unwrap();
+    // LibreOffice's profile outside the mount.
+    let home = tempdir();
+    let save = |text: &str| {
+        fs::write(docs.join("report.txt"), text).unwrap();
+        run(Command::new(&soffice)
+            .env("HOME", home.path())
+            .args([
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "odt",
+                "--outdir",
+            ])
+            .arg(&docs)
+            .arg(docs.join("report.txt")));
+    };
+    let text_of = |doc: &Path| {
+        run(Command::new("python3")
+            .arg("-c")
+            .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('content.xml').decode())")
+            .arg(doc))
+    };
+    let doc = docs.join("report.odt");
+    save("the first report\n");
+    assert!(text_of(&doc).contains("the first report"));
+    let id_before = xattr(&doc, "user.cmis.objectId");
+    let label_before = xattr(&doc, "user.cmis.versionLabel");
+    let type_id = xattr(&doc, "user.cmis.objectTypeId");
+    save("the second report\n");
+    assert!(text_of(&doc).contains("the second report"));
+    let mut names: Vec<String> = fs::read_dir(&docs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["report.odt", "report.txt"],
+        "no temp or lock file left"
+    );
+    if !local_mode() {
+        let (id_before, type_id) = (id_before.unwrap(), type_id.unwrap());
+        let id_after = xattr(&doc, "user.cmis.objectId").unwrap();
+        let label_after = xattr(&doc, "user.cmis.versionLabel");
+        let versionable = match &t.server {
+            Some(server) => server.versionable(&type_id),
+            // The embedded repository's cmis:document is versionable.
+            None => type_id == "cmis:document",
+        };
+        if versionable {
+            assert_ne!(label_before, label_after, "a new version");
+            let versions = fs::read_dir(docs.join(".versions/report.odt"))
+                .unwrap()
+                .count();
+            assert_eq!(versions, 2, "two versions of report.odt");
+            if let Some(server) = &t.server {
+                assert_eq!(
+                    server.property(&id_before, "cmis:versionSeriesId"),
+                    server.property(&id_after, "cmis:versionSeriesId"),
+                    "the same document"
+                );
+            }
+        } else {
+            assert_eq!(id_before, id_after, "the same document");
+        }
+    }
+    // What the server has, through an empty cache.
+    m.unmount(Duration::from_secs(60));
+    let v = t.mount();
+    assert!(text_of(&t.root(&v).join("office/report.odt")).contains("the second report"));
+}
+
+#[test]
+fn libreoffice_saves() {
+    let d = tempdir();
+    case_libreoffice_saves(&Target::embedded(d.path()));
+}
+
+#[test]
+fn opencmis_libreoffice_saves() {
+    let d = tempdir();
+    case_libreoffice_saves(&Target::opencmis(d.path(), "office"));
 }
 
 #[test]

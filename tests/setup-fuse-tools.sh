@@ -2,7 +2,8 @@
 # Installs what the FUSE end-to-end suite (tests/mount_tools.rs) and
 # benches/mount.sh need. Idempotent: each step runs only when its result is
 # missing, so ./test.sh can call it on every run.
-#   - Debian packages: fuse3 (fusermount3), rsync, git, curl, attr (getfattr), gcc (cc)
+#   - Debian packages: fuse3 (fusermount3), rsync, git, curl, attr (getfattr), gcc (cc),
+#     libreoffice-writer-nogui (soffice: the office worker's save)
 #   - crates.io tools, pinned: pjdfstest, fsx (into ~/.cargo/bin)
 #   - the `tests` user and `pjdfstest` group pjdfstest switches to
 set -euo pipefail
@@ -22,10 +23,11 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v getfattr >/dev/null 2>&1 || missing+=(attr)
 command -v cc >/dev/null 2>&1 || missing+=(gcc) # builds pjdfstest's reference-run shim
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup-fuse-tools: installing ${missing[*]}"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 if [ ! -e /dev/fuse ]; then
     echo "setup-fuse-tools: /dev/fuse is missing; FUSE mounts cannot work here" >&2
@@ -56,4 +58,4 @@ getent passwd tests >/dev/null || as_root useradd -M -N -g tests -s /usr/sbin/no
 getent group pjdfstest >/dev/null || as_root groupadd pjdfstest
 getent passwd nobody >/dev/null || as_root useradd -M -s /usr/sbin/nologin nobody
 
-echo "setup-fuse-tools: ok (fusermount3 rsync git curl getfattr pjdfstest fsx, user tests, group pjdfstest)"
+echo "setup-fuse-tools: ok (fusermount3 rsync git curl getfattr soffice pjdfstest fsx, user tests, group pjdfstest)"
