@@ -23,11 +23,16 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v getfattr >/dev/null 2>&1 || missing+=(attr)
 command -v cc >/dev/null 2>&1 || missing+=(gcc) # builds pjdfstest's reference-run shim
-command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup-fuse-tools: installing ${missing[*]}"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
+fi
+# LibreOffice without its recommends (fonts, Java, help: hundreds of MiB).
+if ! command -v soffice >/dev/null 2>&1; then
+    echo "setup-fuse-tools: installing libreoffice-writer-nogui"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui
 fi
 if [ ! -e /dev/fuse ]; then
     echo "setup-fuse-tools: /dev/fuse is missing; FUSE mounts cannot work here" >&2
