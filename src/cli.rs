@@ -144,7 +144,7 @@ pub struct VfsArgs {
     pub major_versions: bool,
     /// File name patterns (`*`, `?`) kept local only, never uploaded,
     /// comma-separated; replaces the default list of desktop temp and lock
-    /// files (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~`).
+    /// files (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~,lu*.tmp`).
     /// An empty value uploads everything.
     #[arg(long, value_delimiter = ',')]
     pub local_only: Option<Vec<String>>,

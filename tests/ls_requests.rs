@@ -840,3 +840,45 @@ async fn opening_for_writing_costs_nothing_until_the_first_write() {
     let after = server().await;
     assert_eq!(common::read_all(&*inner, after.id()).await, b"new");
 }
+
+/// LibreOffice's save: it writes and fsyncs `luNNNNxXXXX.tmp` beside the
+/// document, then renames it over the document. The temp file is local
+/// only: the save is one new version of the document (checkOut +
+/// checkIn), not a createDocument of the temp file, a delete and the
+/// version (the content uploaded twice, and a document that lived a
+/// moment on the server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_libreoffice_save_uploads_the_content_once() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = common::start_repo(data.path()).await;
+    let (inner, root) = connect(&repo).await;
+    let folder = new_folder(&inner, &root, "office").await;
+    new_doc(&inner, &folder, "report.odt", b"version one").await;
+    let counting = Counting::new(inner.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
+    cfg.write_back_delay = Duration::from_millis(50);
+    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
+    let dir = vfs.lookup(1, "office").await.unwrap().ino;
+    vfs.lookup(dir, "report.odt").await.unwrap();
+    let tmp = "lu8055xou39.tmp";
+    let (t, fh) = vfs.create(dir, tmp, 0o644, RW).await.unwrap();
+    vfs.write(fh, t.ino, 0, b"version two").await.unwrap();
+    vfs.fsync(t.ino).await.unwrap();
+    vfs.release(fh, t.ino).await.unwrap();
+    vfs.rename(dir, tmp, dir, "report.odt", false)
+        .await
+        .unwrap();
+    wait_for("the upload", async || vfs.pending().is_empty()).await;
+    assert_eq!(
+        counting.changes.load(Ordering::SeqCst),
+        2,
+        "checkOut + checkIn only"
+    );
+    let o = inner
+        .object_by_path("/office/report.odt", &ReadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(common::read_all(&*inner, o.id()).await, b"version two");
+    assert_eq!(o.version_label(), Some("1.1"));
+}

@@ -83,6 +83,9 @@ pub const DEFAULT_LOCAL_ONLY: &[&str] = &[
     "._*",
     ".goutputstream-*",
     "*~",
+    // LibreOffice's save: writes and fsyncs luNNNNxXXXX.tmp beside the
+    // document, then renames it over the document.
+    "lu*.tmp",
 ];
 
 /// How the VFS behaves.
