@@ -45,6 +45,10 @@ struct Counting {
     /// versions (create, set, append, checkOut, checkIn), also in `n`.
     contents: AtomicU64,
     changes: AtomicU64,
+    /// The next checkIn reads a few pieces of its content, then fails
+    /// with a 503 (a server lost in the middle of an upload).
+    fail_check_in: AtomicBool,
+    check_ins: AtomicU64,
 }
 
 impl Counting {
@@ -62,6 +66,8 @@ impl Counting {
             no_appends: AtomicBool::new(false),
             contents: AtomicU64::new(0),
             changes: AtomicU64::new(0),
+            fail_check_in: AtomicBool::new(false),
+            check_ins: AtomicU64::new(0),
         })
     }
 
@@ -224,6 +230,20 @@ impl Binding for Counting {
         comment: Option<&str>,
     ) -> Result<CmisObject> {
         self.change();
+        self.check_ins.fetch_add(1, Ordering::SeqCst);
+        if self.fail_check_in.swap(false, Ordering::SeqCst) {
+            if let Some(mut c) = c {
+                use futures_util::StreamExt;
+                for _ in 0..3 {
+                    let _ = c.body.next().await;
+                }
+            }
+            return Err(CmisError::Http {
+                status: 503,
+                url: String::new(),
+                message: "injected".into(),
+            });
+        }
         self.inner.check_in(id, major, p, c, comment).await
     }
     async fn all_versions(&self, id: &str) -> Result<Vec<CmisObject>> {
@@ -313,6 +333,75 @@ async fn connect(repo: &cmisfs::repo::RunningRepo) -> (Arc<dyn Binding>, String)
     .unwrap();
     let root = b.repository_info().await.unwrap().root_folder_id;
     (b, root)
+}
+
+/// The write-path tests' world: a repository with one folder, a Counting
+/// binding over it and a cache directory for the VFS.
+struct World {
+    inner: Arc<dyn Binding>,
+    folder: String,
+    folder_name: String,
+    counting: Arc<Counting>,
+    cache: tempfile::TempDir,
+    _repo: cmisfs::repo::RunningRepo,
+    _data: tempfile::TempDir,
+}
+
+impl World {
+    async fn new(folder_name: &str) -> World {
+        let data = tempfile::tempdir().unwrap();
+        let repo = common::start_repo(data.path()).await;
+        let (inner, root) = connect(&repo).await;
+        let folder = new_folder(&inner, &root, folder_name).await;
+        World {
+            counting: Counting::new(inner.clone()),
+            inner,
+            folder,
+            folder_name: folder_name.to_string(),
+            cache: tempfile::tempdir().unwrap(),
+            _repo: repo,
+            _data: data,
+        }
+    }
+
+    /// A VFS through the Counting binding (write-back delay 50 ms, then
+    /// `tweak`), and the inode of the world's folder.
+    async fn vfs(&self, tweak: impl FnOnce(&mut VfsConfig)) -> (Arc<Vfs>, u64) {
+        let mut cfg = VfsConfig::new(self.cache.path().to_path_buf());
+        cfg.write_back_delay = Duration::from_millis(50);
+        tweak(&mut cfg);
+        let vfs = Vfs::new(self.counting.clone(), cfg).await.unwrap();
+        let dir = vfs.lookup(1, &self.folder_name).await.unwrap().ino;
+        (vfs, dir)
+    }
+
+    /// The names in the folder, as the server lists them.
+    async fn names(&self) -> Vec<String> {
+        let list = self
+            .inner
+            .children(&self.folder, &ChildrenOptions::default())
+            .await
+            .unwrap();
+        list.objects
+            .into_iter()
+            .map(|o| o.name().to_string())
+            .collect()
+    }
+
+    /// The latest version of the folder's document `name`.
+    async fn latest(&self, name: &str) -> CmisObject {
+        let path = format!("/{}/{name}", self.folder_name);
+        self.inner
+            .object_by_path(&path, &ReadOptions::default())
+            .await
+            .unwrap()
+    }
+
+    /// The content of the folder's document `name`, as the server has it.
+    async fn content(&self, name: &str) -> Vec<u8> {
+        let o = self.latest(name).await;
+        common::read_all(&*self.inner, o.id()).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -704,17 +793,9 @@ async fn changes_made_during_a_listing_sweep_survive_it() {
 /// conflict copy beside a truncated original).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_piece_of_a_new_document_leaves_no_half_document() {
-    let data = tempfile::tempdir().unwrap();
-    let repo = common::start_repo(data.path()).await;
-    let (inner, root) = connect(&repo).await;
-    let folder = new_folder(&inner, &root, "c").await;
-    let counting = Counting::new(inner.clone());
-    let cache = tempfile::tempdir().unwrap();
-    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
-    cfg.write_back_delay = Duration::from_millis(50);
-    cfg.upload_chunk_size = Some(64 * 1024);
-    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
-    let dir = vfs.lookup(1, "c").await.unwrap().ino;
+    let w = World::new("c").await;
+    let counting = &w.counting;
+    let (vfs, dir) = w.vfs(|c| c.upload_chunk_size = Some(64 * 1024)).await;
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 241) as u8).collect();
     // Append 1 is the probe (to an object that does not exist); 2 is the
     // second piece of the new document.
@@ -726,49 +807,25 @@ async fn a_failed_piece_of_a_new_document_leaves_no_half_document() {
     // Failed once, then all four pieces' appends (3 per attempt) again.
     assert_eq!(counting.appends.load(Ordering::SeqCst), 1 + 1 + 3);
     assert_eq!(vfs.chunked_uploads(), 1);
-    let names: Vec<String> = inner
-        .children(&folder, &ChildrenOptions::default())
-        .await
-        .unwrap()
-        .objects
-        .into_iter()
-        .map(|o| o.name().to_string())
-        .collect();
-    assert_eq!(names, ["big.bin"], "no conflict copy");
-    let o = inner
-        .object_by_path("/c/big.bin", &ReadOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(common::read_all(&*inner, o.id()).await, body);
+    assert_eq!(w.names().await, ["big.bin"], "no conflict copy");
+    assert_eq!(w.content("big.bin").await, body);
 }
 
 /// `upload_chunk_size` against a repository without appendContentStream:
 /// it is asked once, and every upload goes in one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_append_uploads_go_in_one_request() {
-    let data = tempfile::tempdir().unwrap();
-    let repo = common::start_repo(data.path()).await;
-    let (inner, root) = connect(&repo).await;
-    new_folder(&inner, &root, "n").await;
-    let counting = Counting::new(inner.clone());
+    let w = World::new("n").await;
+    let counting = &w.counting;
     counting.no_appends.store(true, Ordering::SeqCst);
-    let cache = tempfile::tempdir().unwrap();
-    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
-    cfg.write_back_delay = Duration::from_millis(50);
-    cfg.upload_chunk_size = Some(64 * 1024);
-    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
-    let dir = vfs.lookup(1, "n").await.unwrap().ino;
+    let (vfs, dir) = w.vfs(|c| c.upload_chunk_size = Some(64 * 1024)).await;
     for (name, len) in [("a.bin", 200_000usize), ("b.bin", 150_000)] {
         let body = common::pattern(len, 7);
         let (a, fh) = vfs.create(dir, name, 0o644, RW).await.unwrap();
         vfs.write(fh, a.ino, 0, &body).await.unwrap();
         vfs.fsync(a.ino).await.unwrap();
         vfs.release(fh, a.ino).await.unwrap();
-        let o = inner
-            .object_by_path(&format!("/n/{name}"), &ReadOptions::default())
-            .await
-            .unwrap();
-        assert_eq!(common::read_all(&*inner, o.id()).await, body);
+        assert_eq!(w.content(name).await, body);
     }
     assert_eq!(counting.appends.load(Ordering::SeqCst), 1, "only the probe");
     assert_eq!(vfs.chunked_uploads(), 0);
@@ -781,24 +838,11 @@ async fn without_append_uploads_go_in_one_request() {
 /// a truncate) downloaded the content it was about to throw away.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_for_writing_costs_nothing_until_the_first_write() {
-    let data = tempfile::tempdir().unwrap();
-    let repo = common::start_repo(data.path()).await;
-    let (inner, root) = connect(&repo).await;
-    let folder = new_folder(&inner, &root, "o").await;
-    new_doc(&inner, &folder, "a.txt", b"the original content").await;
-    let server = || async {
-        inner
-            .object_by_path("/o/a.txt", &ReadOptions::default())
-            .await
-            .unwrap()
-    };
-    let before = server().await;
-    let counting = Counting::new(inner.clone());
-    let cache = tempfile::tempdir().unwrap();
-    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
-    cfg.write_back_delay = Duration::from_millis(50);
-    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
-    let dir = vfs.lookup(1, "o").await.unwrap().ino;
+    let w = World::new("o").await;
+    let counting = &w.counting;
+    new_doc(&w.inner, &w.folder, "a.txt", b"the original content").await;
+    let before = w.latest("a.txt").await;
+    let (vfs, dir) = w.vfs(|_| {}).await;
     let a = vfs.lookup(dir, "a.txt").await.unwrap().ino;
 
     // touch: open for writing, set the times, close.
@@ -822,7 +866,10 @@ async fn opening_for_writing_costs_nothing_until_the_first_write() {
         "nothing uploaded"
     );
     assert_eq!(counting.contents.load(Ordering::SeqCst), 1, "the one read");
-    assert_eq!(server().await.change_token(), before.change_token());
+    assert_eq!(
+        w.latest("a.txt").await.change_token(),
+        before.change_token()
+    );
     assert_eq!(vfs.getattr(a).await.unwrap().mtime, when);
 
     // Open, truncate, write: the old content is not fetched again.
@@ -837,8 +884,7 @@ async fn opening_for_writing_costs_nothing_until_the_first_write() {
     vfs.release(fh, a).await.unwrap();
     wait_for("the upload", async || vfs.pending().is_empty()).await;
     assert_eq!(counting.contents.load(Ordering::SeqCst), contents);
-    let after = server().await;
-    assert_eq!(common::read_all(&*inner, after.id()).await, b"new");
+    assert_eq!(w.content("a.txt").await, b"new");
 }
 
 /// LibreOffice's save: it writes and fsyncs `luNNNNxXXXX.tmp` beside the
@@ -849,17 +895,9 @@ async fn opening_for_writing_costs_nothing_until_the_first_write() {
 /// moment on the server).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_libreoffice_save_uploads_the_content_once() {
-    let data = tempfile::tempdir().unwrap();
-    let repo = common::start_repo(data.path()).await;
-    let (inner, root) = connect(&repo).await;
-    let folder = new_folder(&inner, &root, "office").await;
-    new_doc(&inner, &folder, "report.odt", b"version one").await;
-    let counting = Counting::new(inner.clone());
-    let cache = tempfile::tempdir().unwrap();
-    let mut cfg = VfsConfig::new(cache.path().to_path_buf());
-    cfg.write_back_delay = Duration::from_millis(50);
-    let vfs = Vfs::new(counting.clone(), cfg).await.unwrap();
-    let dir = vfs.lookup(1, "office").await.unwrap().ino;
+    let w = World::new("office").await;
+    new_doc(&w.inner, &w.folder, "report.odt", b"version one").await;
+    let (vfs, dir) = w.vfs(|_| {}).await;
     vfs.lookup(dir, "report.odt").await.unwrap();
     let tmp = "lu8055xou39.tmp";
     let (t, fh) = vfs.create(dir, tmp, 0o644, RW).await.unwrap();
@@ -870,15 +908,74 @@ async fn a_libreoffice_save_uploads_the_content_once() {
         .await
         .unwrap();
     wait_for("the upload", async || vfs.pending().is_empty()).await;
-    assert_eq!(
-        counting.changes.load(Ordering::SeqCst),
-        2,
-        "checkOut + checkIn only"
-    );
-    let o = inner
-        .object_by_path("/office/report.odt", &ReadOptions::default())
+    let changes = w.counting.changes.load(Ordering::SeqCst);
+    assert_eq!(changes, 2, "checkOut + checkIn only");
+    assert_eq!(w.content("report.odt").await, b"version two");
+    assert_eq!(w.latest("report.odt").await.version_label(), Some("1.1"));
+}
+
+/// A streamed rewrite of a versionable document that breaks off (the
+/// server fails the checkIn halfway through the body) leaves no checkout
+/// behind, and the document is uploaded whole after close: one new
+/// version with the new content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_streamed_rewrite_is_uploaded_whole_afterwards() {
+    let w = World::new("r").await;
+    let counting = &w.counting;
+    let mib = 1usize << 20;
+    let old = common::pattern(20 * mib, 1);
+    let new = common::pattern(20 * mib, 2);
+    let props = Properties::new()
+        .with_string(prop::NAME, "big.bin")
+        .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+    let body = ContentUpload::from_bytes("big.bin", "application/octet-stream", old);
+    let doc = w
+        .inner
+        .create_document(Some(&w.folder), &props, Some(body), None)
         .await
         .unwrap();
-    assert_eq!(common::read_all(&*inner, o.id()).await, b"version two");
-    assert_eq!(o.version_label(), Some("1.1"));
+    let (vfs, dir) = w.vfs(|_| {}).await;
+    let ino = vfs.lookup(dir, "big.bin").await.unwrap().ino;
+    counting.fail_check_in.store(true, Ordering::SeqCst);
+    let fh = vfs.open(ino, RW).await.unwrap();
+    let set = SetAttr {
+        size: Some(0),
+        ..Default::default()
+    };
+    vfs.setattr(ino, set).await.unwrap();
+    for (k, chunk) in new.chunks(mib).enumerate() {
+        vfs.write(fh, ino, (k * mib) as u64, chunk).await.unwrap();
+    }
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    wait_for("the upload", async || vfs.pending().is_empty()).await;
+    let check_ins = counting.check_ins.load(Ordering::SeqCst);
+    assert_eq!(check_ins, 2, "the broken one, then one whole");
+    let latest = w.latest("big.bin").await;
+    assert_eq!(latest.is_version_series_checked_out(), Some(false));
+    assert_eq!(w.content("big.bin").await, new);
+    assert_eq!(w.inner.all_versions(doc.id()).await.unwrap().len(), 2);
+}
+
+/// A save whose checkIn fails once (a server error in the middle of the
+/// upload) is retried as a new version of the document. The checkOut and
+/// cancelCheckOut of the failed attempt changed the document's token;
+/// the retry used to take that for someone else's change and upload the
+/// user's file as a conflict copy beside the unchanged document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_check_in_is_retried_without_a_conflict_copy() {
+    let w = World::new("s").await;
+    let counting = &w.counting;
+    let doc = new_doc(&w.inner, &w.folder, "note.txt", b"version one").await;
+    let (vfs, dir) = w.vfs(|_| {}).await;
+    let ino = vfs.lookup(dir, "note.txt").await.unwrap().ino;
+    counting.fail_check_in.store(true, Ordering::SeqCst);
+    let fh = vfs.open(ino, RW).await.unwrap();
+    vfs.write(fh, ino, 0, b"version TWO").await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    wait_for("the upload", async || vfs.pending().is_empty()).await;
+    assert_eq!(counting.check_ins.load(Ordering::SeqCst), 2);
+    assert_eq!(w.names().await, ["note.txt"], "no conflict copy");
+    assert_eq!(w.content("note.txt").await, b"version TWO");
+    assert_eq!(w.inner.all_versions(&doc).await.unwrap().len(), 2);
 }

@@ -212,12 +212,18 @@ pub async fn upload_record(
         .unwrap_or(0);
     let content_in_checkin = if chunk_size(vfs, size).await.is_some() {
         if let Err(e) = send(vfs, rec, false, |c| b.set_content(&pwc_id, c, true, None)).await {
-            let _ = b.cancel_check_out(&pwc_id).await;
+            undo_checkout(vfs, rec, &oid, &pwc_id).await;
             return Err(e);
         }
         None
     } else {
-        Some(content(rec).await?)
+        match content(rec).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                undo_checkout(vfs, rec, &oid, &pwc_id).await;
+                return Err(e);
+            }
+        }
     };
     match b
         .check_in(
@@ -234,8 +240,42 @@ pub async fn upload_record(
             conflict_copy: None,
         }),
         Err(e) => {
-            let _ = b.cancel_check_out(&pwc_id).await;
+            undo_checkout(vfs, rec, &oid, &pwc_id).await;
             Err(e)
+        }
+    }
+}
+
+/// Ends our own checkout after a failed checkIn, and takes the token the
+/// document has afterwards as the base of the next attempt: checkOut and
+/// cancelCheckOut may each change the token (the embedded repository
+/// bumps it), and nobody else can change the content while we hold the
+/// checkout, so the next attempt would otherwise take our own checkout
+/// for someone else's change and save the user's file as a conflict copy.
+async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) {
+    let b = vfs.binding();
+    if let Err(e) = b.cancel_check_out(pwc_id).await {
+        tracing::warn!("cannot cancel the checkout of '{}': {e}", rec.name);
+        return;
+    }
+    let Ok(now) = b.object(oid, &Default::default()).await else {
+        return;
+    };
+    let token = now.change_token().map(str::to_string);
+    if token == rec.base_token {
+        return;
+    }
+    let mut r = rec.clone();
+    r.base_token = token.clone();
+    if let Err(e) = vfs.store.put_record(&r) {
+        tracing::warn!("cannot update the journal record of '{}': {e}", rec.name);
+    }
+    let mut t = vfs.lock();
+    for i in t.iter_mut() {
+        if let FileState::Dirty(d) = &mut i.state {
+            if d.journal_id == rec.id {
+                d.base_token = token.clone();
+            }
         }
     }
 }
@@ -487,13 +527,20 @@ async fn stream_existing(
     let pwc = b.check_out(oid).await.map_err(|e| e.to_string())?;
     let major = vfs.config().major_versions;
     let comment = Some("saved by cmisfs");
+    let content = match body() {
+        Ok(c) => c,
+        Err(e) => {
+            undo_checkout(vfs, rec, oid, pwc.id()).await;
+            return Err(e);
+        }
+    };
     match b
-        .check_in(pwc.id(), major, None, Some(body()?), comment)
+        .check_in(pwc.id(), major, None, Some(content), comment)
         .await
     {
         Ok(o) => Ok(o),
         Err(e) => {
-            let _ = b.cancel_check_out(pwc.id()).await;
+            undo_checkout(vfs, rec, oid, pwc.id()).await;
             Err(e.to_string())
         }
     }
