@@ -49,6 +49,8 @@ struct Counting {
     /// with a 503 (a server lost in the middle of an upload).
     fail_check_in: AtomicBool,
     check_ins: AtomicU64,
+    /// The next cancelCheckOut fails with a 503.
+    fail_cancel: AtomicBool,
 }
 
 impl Counting {
@@ -68,6 +70,7 @@ impl Counting {
             changes: AtomicU64::new(0),
             fail_check_in: AtomicBool::new(false),
             check_ins: AtomicU64::new(0),
+            fail_cancel: AtomicBool::new(false),
         })
     }
 
@@ -219,6 +222,13 @@ impl Binding for Counting {
     }
     async fn cancel_check_out(&self, id: &str) -> Result<()> {
         self.hit();
+        if self.fail_cancel.swap(false, Ordering::SeqCst) {
+            return Err(CmisError::Http {
+                status: 503,
+                url: String::new(),
+                message: "injected".into(),
+            });
+        }
         self.inner.cancel_check_out(id).await
     }
     async fn check_in(
@@ -975,6 +985,32 @@ async fn a_failed_check_in_is_retried_without_a_conflict_copy() {
     vfs.release(fh, ino).await.unwrap();
     wait_for("the upload", async || vfs.pending().is_empty()).await;
     assert_eq!(counting.check_ins.load(Ordering::SeqCst), 2);
+    assert_eq!(w.names().await, ["note.txt"], "no conflict copy");
+    assert_eq!(w.content("note.txt").await, b"version TWO");
+    assert_eq!(w.inner.all_versions(&doc).await.unwrap().len(), 2);
+}
+
+/// A failed checkIn whose cancelCheckOut fails too (the server went away
+/// for a moment) leaves our own checkout open. The retry checks the
+/// content into it; it used to take it for another client's checkout of
+/// the same user, put the content into the PWC and leave the document
+/// checked out for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_left_by_a_failed_upload_is_checked_in_by_the_retry() {
+    let w = World::new("l").await;
+    let counting = &w.counting;
+    let doc = new_doc(&w.inner, &w.folder, "note.txt", b"version one").await;
+    let (vfs, dir) = w.vfs(|_| {}).await;
+    let ino = vfs.lookup(dir, "note.txt").await.unwrap().ino;
+    counting.fail_check_in.store(true, Ordering::SeqCst);
+    counting.fail_cancel.store(true, Ordering::SeqCst);
+    let fh = vfs.open(ino, RW).await.unwrap();
+    vfs.write(fh, ino, 0, b"version TWO").await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    wait_for("the upload", async || vfs.pending().is_empty()).await;
+    assert_eq!(counting.check_ins.load(Ordering::SeqCst), 2);
+    let latest = w.latest("note.txt").await;
+    assert_eq!(latest.is_version_series_checked_out(), Some(false));
     assert_eq!(w.names().await, ["note.txt"], "no conflict copy");
     assert_eq!(w.content("note.txt").await, b"version TWO");
     assert_eq!(w.inner.all_versions(&doc).await.unwrap().len(), 2);

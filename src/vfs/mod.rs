@@ -202,6 +202,10 @@ pub struct Vfs {
     orphan_errors: Mutex<HashMap<u64, (String, bool)>>,
     /// Inodes / records being uploaded now.
     uploading: Mutex<HashSet<Ino>>,
+    /// PWCs of our own uploads whose cancelCheckOut failed: the next
+    /// upload checks them in (not the open checkout of another client of
+    /// the same user, which takes writes and stays open).
+    leftover_checkouts: Mutex<HashSet<String>>,
     /// New files written by appends only, which may stream their upload
     /// while being written (see [`feed`]).
     streams: Mutex<HashMap<Ino, Stream>>,
@@ -498,6 +502,7 @@ impl Vfs {
             orphans: Mutex::new(Vec::new()),
             orphan_errors: Mutex::new(HashMap::new()),
             uploading: Mutex::new(HashSet::new()),
+            leftover_checkouts: Mutex::new(HashSet::new()),
             streams: Mutex::new(HashMap::new()),
             rt: tokio::runtime::Handle::current(),
             streamed: AtomicU64::new(0),

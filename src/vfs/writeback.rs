@@ -143,7 +143,15 @@ pub async fn upload_record(
             (Some(by), Some(me)) => by != me,
             _ => false,
         };
-    if changed || checked_out_by_other {
+    // Our own checkout, left by a failed upload, explains a new token:
+    // nobody else could change the content meanwhile.
+    let own_leftover = vfs.own_checkout_of(&current).is_some_and(|pwc| {
+        vfs.leftover_checkouts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&pwc)
+    });
+    if (changed && !own_leftover) || checked_out_by_other {
         return conflict(vfs, rec, current).await;
     }
     // Checked out by our own user (a WebDAV lock, another client of the
@@ -154,7 +162,8 @@ pub async fn upload_record(
     if let Some(pwc) = vfs.own_checkout_of(&current) {
         let key = object_key(&current);
         let lock = vfs.store.checkout(&key).filter(|c| c.pwc_id == pwc);
-        if !replay || lock.is_some() {
+        // Left by one of our own failed uploads: checked in below.
+        if lock.is_some() || !(replay || own_leftover) {
             let o = send(vfs, rec, false, |c| b.set_content(&pwc, c, true, None)).await?;
             if let Some(mut c) = lock.filter(|c| !c.modified) {
                 c.modified = true;
@@ -235,10 +244,16 @@ pub async fn upload_record(
         )
         .await
     {
-        Ok(o) => Ok(Uploaded {
-            object: o,
-            conflict_copy: None,
-        }),
+        Ok(o) => {
+            vfs.leftover_checkouts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&pwc_id);
+            Ok(Uploaded {
+                object: o,
+                conflict_copy: None,
+            })
+        }
         Err(e) => {
             undo_checkout(vfs, rec, &oid, &pwc_id).await;
             Err(e)
@@ -252,11 +267,19 @@ pub async fn upload_record(
 /// bumps it), and nobody else can change the content while we hold the
 /// checkout, so the next attempt would otherwise take our own checkout
 /// for someone else's change and save the user's file as a conflict copy.
+/// A checkout that cannot be cancelled (server gone) is remembered, and
+/// the next attempt checks the content into it.
 async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) {
     let b = vfs.binding();
     if let Err(e) = b.cancel_check_out(pwc_id).await {
-        tracing::warn!("cannot cancel the checkout of '{}': {e}", rec.name);
-        return;
+        tracing::warn!(
+            "cannot cancel the checkout of '{}' ({e}); the next upload checks it in",
+            rec.name
+        );
+        vfs.leftover_checkouts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pwc_id.to_string());
     }
     let Ok(now) = b.object(oid, &Default::default()).await else {
         return;
