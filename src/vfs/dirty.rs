@@ -137,10 +137,7 @@ impl Vfs {
                 None => return true,
             }
         };
-        let versionable = match obj.object_type_id() {
-            Some(t) => self.type_def(t).await.ok().and_then(|d| d.versionable),
-            None => None,
-        };
+        let versionable = self.versionable(&obj).await;
         match versionable {
             Some(true) => {
                 let ours = obj.is_version_series_checked_out() == Some(true)
@@ -232,5 +229,12 @@ impl Vfs {
         }
         let fh = self.new_handle(ino, flags.write);
         Ok(fh)
+    }
+
+    /// Whether the object's type is versionable (`None`: unknown type or
+    /// the type definition could not be read).
+    pub(super) async fn versionable(&self, obj: &CmisObject) -> Option<bool> {
+        let t = obj.object_type_id()?;
+        self.type_def(t).await.ok().and_then(|d| d.versionable)
     }
 }

@@ -180,10 +180,7 @@ pub async fn upload_record(
             });
         }
     }
-    let versionable = match current.object_type_id() {
-        Some(t) => vfs.type_def(t).await.ok().and_then(|d| d.versionable),
-        None => None,
-    } == Some(true);
+    let versionable = vfs.versionable(&current).await == Some(true);
     if !versionable {
         match send(vfs, rec, false, |c| {
             b.set_content(&oid, c, true, rec.base_token.as_deref())
@@ -537,10 +534,7 @@ async fn stream_existing(
     if changed || current.is_version_series_checked_out() == Some(true) {
         return Err("changed on the server or checked out".into());
     }
-    let versionable = match current.object_type_id() {
-        Some(t) => vfs.type_def(t).await.ok().and_then(|d| d.versionable),
-        None => None,
-    } == Some(true);
+    let versionable = vfs.versionable(&current).await == Some(true);
     if !versionable {
         return b
             .set_content(oid, body()?, true, rec.base_token.as_deref())
