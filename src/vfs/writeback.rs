@@ -84,6 +84,15 @@ pub(super) async fn content(rec: &JournalRecord) -> Result<ContentUpload, CmisEr
         .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
 }
 
+/// Whether the server's copy changed since the edit of `rec` began (its
+/// change token is another; unknown tokens count as unchanged).
+fn changed_on_server(rec: &JournalRecord, current: &CmisObject) -> bool {
+    match (&rec.base_token, current.change_token()) {
+        (Some(base), Some(now)) => base != now,
+        _ => false,
+    }
+}
+
 /// Uploads one journal record (the bytes in `rec.path`). `replay`: a
 /// record of an earlier run.
 pub async fn upload_record(
@@ -134,10 +143,7 @@ pub async fn upload_record(
         }
         Err(e) => return Err(e),
     };
-    let changed = match (&rec.base_token, current.change_token()) {
-        (Some(base), Some(now)) => base != now,
-        _ => false,
-    };
+    let changed = changed_on_server(rec, &current);
     let checked_out_by_other = current.is_version_series_checked_out() == Some(true)
         && match (
             current.version_series_checked_out_by(),

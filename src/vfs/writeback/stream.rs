@@ -101,10 +101,7 @@ async fn stream_existing(
         .object(oid, &Default::default())
         .await
         .map_err(|e| e.to_string())?;
-    let changed = match (&rec.base_token, current.change_token()) {
-        (Some(base), Some(now)) => base != now,
-        _ => false,
-    };
+    let changed = changed_on_server(rec, &current);
     if changed || current.is_version_series_checked_out() == Some(true) {
         return Err("changed on the server or checked out".into());
     }
