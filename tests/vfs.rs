@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use cmisfs::cmis::{Binding, ContentUpload, ReadOptions};
+use cmisfs::cmis::{Binding, CmisObject, ContentUpload, ReadOptions};
 use cmisfs::repo::{self, RepoConfig, RunningRepo};
 use cmisfs::vfs::{FileKind, OpenFlags, SetAttr, Vfs, VfsConfig, VfsError, ROOT_INO};
 
@@ -50,6 +50,19 @@ impl Env {
         Vfs::new(self.binding.clone(), cfg).await.unwrap()
     }
 
+    /// A document created directly in the repository's root folder.
+    async fn put_doc(&self, name: &str, type_id: &str, content: Vec<u8>) -> CmisObject {
+        let root = self.binding.repository_info().await.unwrap().root_folder_id;
+        let props = cmisfs::cmis::Properties::new()
+            .with_string("cmis:name", name.to_string())
+            .with_id("cmis:objectTypeId", type_id);
+        let body = ContentUpload::from_bytes(name, "application/octet-stream", content);
+        self.binding
+            .create_document(Some(&root), &props, Some(body), None)
+            .await
+            .unwrap()
+    }
+
     async fn server_content(&self, path: &str) -> Option<Vec<u8>> {
         let o = self
             .binding
@@ -81,6 +94,23 @@ async fn write_file(vfs: &Arc<Vfs>, parent: u64, name: &str, data: &[u8]) -> u64
     vfs.write(fh, a.ino, 0, data).await.unwrap();
     vfs.release(fh, a.ino).await.unwrap();
     a.ino
+}
+
+/// `cp` over an existing document: open, truncate to 0, append `data` a
+/// MiB at a time, fsync, close.
+async fn rewrite(vfs: &Arc<Vfs>, ino: u64, data: &[u8]) {
+    let mib = 1usize << 20;
+    let fh = vfs.open(ino, W).await.unwrap();
+    let set = SetAttr {
+        size: Some(0),
+        ..SetAttr::default()
+    };
+    vfs.setattr(ino, set).await.unwrap();
+    for (k, chunk) in data.chunks(mib).enumerate() {
+        vfs.write(fh, ino, (k * mib) as u64, chunk).await.unwrap();
+    }
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
 }
 
 async fn wait_uploaded(vfs: &Vfs) {
@@ -1018,7 +1048,6 @@ async fn version_nodes_go_when_the_kernel_forgets_them() {
 async fn rewritten_documents_stream_their_upload() {
     let e = env().await;
     let vfs = e.vfs().await;
-    let root_id = e.binding.repository_info().await.unwrap().root_folder_id;
     let mib = 1usize << 20;
     let old: Vec<u8> = (0..20 * mib).map(|i| (i % 249) as u8).collect();
     let new: Vec<u8> = (0..20 * mib).map(|i| (i * 3 % 251) as u8).collect();
@@ -1026,36 +1055,10 @@ async fn rewritten_documents_stream_their_upload() {
         ("versioned.bin", "cmis:document"),
         ("plain.bin", "cmisfs:plainDocument"),
     ] {
-        let props = cmisfs::cmis::Properties::new()
-            .with_string("cmis:name", name.to_string())
-            .with_id("cmis:objectTypeId", type_id);
-        let doc = e
-            .binding
-            .create_document(
-                Some(&root_id),
-                &props,
-                Some(ContentUpload::from_bytes(
-                    name,
-                    "application/octet-stream",
-                    old.clone(),
-                )),
-                None,
-            )
-            .await
-            .unwrap();
+        let doc = e.put_doc(name, type_id, old.clone()).await;
         let before = vfs.streamed_uploads();
         let ino = vfs.lookup(ROOT_INO, name).await.unwrap().ino;
-        let fh = vfs.open(ino, W).await.unwrap();
-        let set = SetAttr {
-            size: Some(0),
-            ..SetAttr::default()
-        };
-        vfs.setattr(ino, set).await.unwrap();
-        for (k, chunk) in new.chunks(mib).enumerate() {
-            vfs.write(fh, ino, (k * mib) as u64, chunk).await.unwrap();
-        }
-        vfs.fsync(ino).await.unwrap();
-        vfs.release(fh, ino).await.unwrap();
+        rewrite(&vfs, ino, &new).await;
         assert_eq!(vfs.streamed_uploads(), before + 1, "{name} streamed");
         assert_eq!(e.server_content(&format!("/{name}")).await.unwrap(), new);
         let versions = e.binding.all_versions(doc.id()).await;
@@ -1064,6 +1067,81 @@ async fn rewritten_documents_stream_their_upload() {
         }
         wait_uploaded(&vfs).await;
     }
+}
+
+/// A document changed on the server while it is rewritten: the streamed
+/// upload stops short of deciding, and the upload after close keeps the
+/// server's copy and saves ours, whole, as a conflict copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_rewrite_of_a_changed_document_becomes_a_conflict_copy() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let root_id = e.binding.repository_info().await.unwrap().root_folder_id;
+    let mib = 1usize << 20;
+    let ours: Vec<u8> = (0..20 * mib).map(|i| (i * 7 % 253) as u8).collect();
+    let doc = e
+        .put_doc("shared.bin", "cmisfs:plainDocument", b"original".to_vec())
+        .await;
+    let before = vfs.streamed_uploads();
+    let ino = vfs.lookup(ROOT_INO, "shared.bin").await.unwrap().ino;
+    let fh = vfs.open(ino, W).await.unwrap();
+    let set = SetAttr {
+        size: Some(0),
+        ..SetAttr::default()
+    };
+    vfs.setattr(ino, set).await.unwrap();
+    // Someone else saves meanwhile.
+    let theirs = ContentUpload::from_bytes("shared.bin", "text/plain", &b"theirs"[..]);
+    e.binding
+        .set_content(doc.id(), theirs, true, None)
+        .await
+        .unwrap();
+    for (k, chunk) in ours.chunks(mib).enumerate() {
+        vfs.write(fh, ino, (k * mib) as u64, chunk).await.unwrap();
+    }
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(fh, ino).await.unwrap();
+    wait_uploaded(&vfs).await;
+    assert_eq!(vfs.streamed_uploads(), before, "the stream did not decide");
+    assert_eq!(e.server_content("/shared.bin").await.unwrap(), b"theirs");
+    let copies: Vec<String> = e
+        .binding
+        .children(&root_id, &Default::default())
+        .await
+        .unwrap()
+        .objects
+        .iter()
+        .map(|o| o.name().to_string())
+        .filter(|n| n.starts_with("shared (conflict "))
+        .collect();
+    assert_eq!(copies.len(), 1, "one conflict copy: {copies:?}");
+    assert_eq!(
+        e.server_content(&format!("/{}", copies[0])).await.unwrap(),
+        ours
+    );
+}
+
+/// A document checked out by the mount (a WebDAV LOCK) streams its
+/// rewrite into the private working copy; ending the checkout leaves one
+/// new version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checked_out_document_streams_its_rewrite_into_the_pwc() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let new: Vec<u8> = (0..20usize << 20).map(|i| (i * 5 % 241) as u8).collect();
+    let doc = e
+        .put_doc("locked.bin", "cmis:document", b"v1".to_vec())
+        .await;
+    let ino = vfs.lookup(ROOT_INO, "locked.bin").await.unwrap().ino;
+    assert!(vfs.check_out(ino).await.unwrap(), "checked out");
+    let before = vfs.streamed_uploads();
+    rewrite(&vfs, ino, &new).await;
+    assert_eq!(vfs.streamed_uploads(), before + 1, "streamed into the PWC");
+    vfs.end_checkout(ino).await.unwrap();
+    wait_uploaded(&vfs).await;
+    let versions = e.binding.all_versions(doc.id()).await.unwrap();
+    assert_eq!(versions.len(), 2, "one new version");
+    assert_eq!(e.server_content("/locked.bin").await.unwrap(), new);
 }
 
 /// Older versions are readable, read-only, under the hidden `.versions`

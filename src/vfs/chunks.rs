@@ -5,7 +5,7 @@
 use crate::cmis::{CmisError, CmisObject, ContentUpload};
 
 use super::journal::JournalRecord;
-use super::writeback::{content, mime_type};
+use super::writeback::{mime_type, Source};
 use super::Vfs;
 
 /// The piece size for an upload of `size` bytes, when it goes in chunks:
@@ -38,12 +38,14 @@ pub(super) async fn chunk_size(vfs: &Vfs, size: u64) -> Option<u64> {
 /// Sends `rec`'s bytes with `first` (createDocument, setContentStream,
 /// ...). With chunks (see [`chunk_size`]) `first` gets the first piece
 /// and the others are appended to the object it returned, the last with
-/// isLastChunk. `creates`: `first` makes a new document, which is deleted
-/// again when a later piece fails (the retry creates it afresh instead of
-/// meeting its own half-uploaded namesake).
+/// isLastChunk (a streamed `source` always goes whole). `creates`:
+/// `first` makes a new document, which is deleted again when a later
+/// piece fails (the retry creates it afresh instead of meeting its own
+/// half-uploaded namesake).
 pub(super) async fn send<F, Fut>(
     vfs: &Vfs,
     rec: &JournalRecord,
+    source: Source<'_>,
     creates: bool,
     first: F,
 ) -> Result<CmisObject, CmisError>
@@ -51,12 +53,15 @@ where
     F: FnOnce(ContentUpload) -> Fut,
     Fut: std::future::Future<Output = Result<CmisObject, CmisError>>,
 {
+    if let Source::Feed(_) = source {
+        return first(source.body(rec).await?).await;
+    }
     let size = tokio::fs::metadata(&rec.path)
         .await
         .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))?
         .len();
     let Some(chunk) = chunk_size(vfs, size).await else {
-        return first(content(rec).await?).await;
+        return first(source.body(rec).await?).await;
     };
     let piece = |offset: u64, len: u64| async move {
         ContentUpload::from_file_range(

@@ -78,10 +78,51 @@ pub fn mime_type(name: &str) -> &'static str {
     }
 }
 
-pub(super) async fn content(rec: &JournalRecord) -> Result<ContentUpload, CmisError> {
-    ContentUpload::from_file(&rec.path, rec.name.clone(), mime_type(&rec.name))
-        .await
-        .map_err(|e| CmisError::Storage(format!("cannot read the cache file: {e}")))
+fn unreadable(e: std::io::Error) -> CmisError {
+    CmisError::Storage(format!("cannot read the cache file: {e}"))
+}
+
+/// Where the bytes of an upload come from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// The record's cache file, complete: read as often as needed, in
+    /// pieces where the repository wants chunks.
+    CacheFile,
+    /// The cache file while it is being written (a streamed upload, see
+    /// [`crate::vfs::feed`]): one request, never in chunks. A streamed
+    /// upload makes no conflict copy: it stops, and the ordinary upload
+    /// after close decides with the whole file at hand.
+    Feed(&'a Arc<Feed>),
+}
+
+impl Source<'_> {
+    /// An upload body from the start of the content.
+    pub(super) async fn body(self, rec: &JournalRecord) -> Result<ContentUpload, CmisError> {
+        match self {
+            Source::CacheFile => {
+                ContentUpload::from_file(&rec.path, rec.name.clone(), mime_type(&rec.name))
+                    .await
+                    .map_err(unreadable)
+            }
+            Source::Feed(feed) => feed
+                .content(&rec.path, rec.name.clone(), mime_type(&rec.name))
+                .map_err(unreadable),
+        }
+    }
+
+    fn streamed(self) -> bool {
+        matches!(self, Source::Feed(_))
+    }
+
+    /// What a streamed upload answers where a conflict needs deciding.
+    fn undecided(self, rec: &JournalRecord) -> Option<CmisError> {
+        self.streamed().then(|| {
+            CmisError::UpdateConflict(format!(
+                "'{}' needs a conflict decision; it is uploaded after close",
+                rec.name
+            ))
+        })
+    }
 }
 
 /// Whether the server's copy changed since the edit of `rec` began (its
@@ -93,19 +134,20 @@ fn changed_on_server(rec: &JournalRecord, current: &CmisObject) -> bool {
     }
 }
 
-/// Uploads one journal record (the bytes in `rec.path`). `replay`: a
-/// record of an earlier run.
+/// Uploads one journal record (the bytes in `rec.path`, from `source`).
+/// `replay`: a record of an earlier run.
 pub async fn upload_record(
     vfs: &Vfs,
     rec: &JournalRecord,
     replay: bool,
+    source: Source<'_>,
 ) -> Result<Uploaded, CmisError> {
     let b = vfs.binding();
     let Some(oid) = rec.object_id.clone() else {
         let props = Properties::new()
             .with_string(prop::NAME, rec.name.clone())
             .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
-        return match send(vfs, rec, true, |c| {
+        return match send(vfs, rec, source, true, |c| {
             b.create_document(Some(&rec.parent_id), &props, Some(c), None)
         })
         .await
@@ -114,6 +156,9 @@ pub async fn upload_record(
                 object: o,
                 conflict_copy: None,
             }),
+            Err(
+                e @ (CmisError::NameConstraintViolation(_) | CmisError::ContentAlreadyExists(_)),
+            ) if source.streamed() => Err(e),
             Err(CmisError::NameConstraintViolation(m))
             | Err(CmisError::ContentAlreadyExists(m)) => {
                 // Someone created the same name meanwhile (or a replay after
@@ -139,7 +184,7 @@ pub async fn upload_record(
             );
             let mut r = rec.clone();
             r.object_id = None;
-            return Box::pin(upload_record(vfs, &r, replay)).await;
+            return Box::pin(upload_record(vfs, &r, replay, source)).await;
         }
         Err(e) => return Err(e),
     };
@@ -161,6 +206,9 @@ pub async fn upload_record(
             .contains(&pwc)
     });
     if (changed && !own_leftover) || checked_out_by_other {
+        if let Some(e) = source.undecided(rec) {
+            return Err(e);
+        }
         return conflict(vfs, rec, current).await;
     }
     // Checked out by our own user (a WebDAV lock, another client of the
@@ -173,7 +221,10 @@ pub async fn upload_record(
         let lock = vfs.store.checkout(&key).filter(|c| c.pwc_id == pwc);
         // Left by one of our own failed uploads: checked in below.
         if lock.is_some() || !(replay || own_leftover) {
-            let o = send(vfs, rec, false, |c| b.set_content(&pwc, c, true, None)).await?;
+            let o = send(vfs, rec, source, false, |c| {
+                b.set_content(&pwc, c, true, None)
+            })
+            .await?;
             if let Some(mut c) = lock.filter(|c| !c.modified) {
                 c.modified = true;
                 if let Err(e) = vfs.store.put_checkout(&key, &c) {
@@ -191,7 +242,7 @@ pub async fn upload_record(
     }
     let versionable = vfs.versionable(&current).await == Some(true);
     if !versionable {
-        match send(vfs, rec, false, |c| {
+        match send(vfs, rec, source, false, |c| {
             b.set_content(&oid, c, true, rec.base_token.as_deref())
         })
         .await
@@ -202,6 +253,7 @@ pub async fn upload_record(
                     conflict_copy: None,
                 })
             }
+            Err(e @ CmisError::UpdateConflict(_)) if source.streamed() => return Err(e),
             Err(CmisError::UpdateConflict(_)) => {
                 let now = b.object(&oid, &Default::default()).await?;
                 return conflict(vfs, rec, now).await;
@@ -225,14 +277,18 @@ pub async fn upload_record(
         .await
         .map(|m| m.len())
         .unwrap_or(0);
-    let content_in_checkin = if chunk_size(vfs, size).await.is_some() {
-        if let Err(e) = send(vfs, rec, false, |c| b.set_content(&pwc_id, c, true, None)).await {
+    let content_in_checkin = if !source.streamed() && chunk_size(vfs, size).await.is_some() {
+        if let Err(e) = send(vfs, rec, source, false, |c| {
+            b.set_content(&pwc_id, c, true, None)
+        })
+        .await
+        {
             undo_checkout(vfs, rec, &oid, &pwc_id).await;
             return Err(e);
         }
         None
     } else {
-        match content(rec).await {
+        match source.body(rec).await {
             Ok(c) => Some(c),
             Err(e) => {
                 undo_checkout(vfs, rec, &oid, &pwc_id).await;
@@ -315,7 +371,7 @@ async fn conflict_copy(vfs: &Vfs, rec: &JournalRecord) -> Result<CmisObject, Cmi
         .with_string(prop::NAME, name.clone())
         .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
     let b = vfs.binding();
-    let o = send(vfs, rec, true, |c| {
+    let o = send(vfs, rec, Source::CacheFile, true, |c| {
         b.create_document(Some(&rec.parent_id), &props, Some(c), None)
     })
     .await?;
@@ -400,7 +456,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
     let name = vfs.display_path(ino);
     let result = tokio::time::timeout(
         vfs.config().request_timeout * 20,
-        upload_record(vfs, &rec, false),
+        upload_record(vfs, &rec, false, Source::CacheFile),
     )
     .await
     .unwrap_or_else(|_| {
@@ -675,7 +731,7 @@ async fn replay_one(vfs: &Vfs, rec: JournalRecord, attempts: u32) {
             return;
         }
     }
-    match upload_record(vfs, &rec, true).await {
+    match upload_record(vfs, &rec, true, Source::CacheFile).await {
         Ok(up) => {
             tracing::info!("journal: uploaded '{}' left from the last run", rec.name);
             let key = object_key(&up.object);
