@@ -822,10 +822,13 @@ impl ContentUpload {
         file_name: impl Into<String>,
         mime_type: impl Into<String>,
     ) -> std::io::Result<Self> {
+        use tokio::io::AsyncReadExt;
         let file = tokio::fs::File::open(path).await?;
         let length = file.metadata().await?.len();
+        // No more than announced: a file that grows meanwhile (written
+        // during its upload) must not overrun the request's length.
         let body: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
-            file,
+            file.take(length),
             256 * 1024,
         ));
         Ok(ContentUpload {

@@ -533,6 +533,12 @@ fn apply_uploaded(
     i.attempts = 0;
     i.last_error = None;
     i.refused = None;
+    if up.conflict_copy.is_some() && !still {
+        // Written again during the upload: the newest bytes are not (or
+        // only partly) in the conflict copy. They stay dirty on the same
+        // base, so the next upload saves them as a conflict copy too.
+        return Ok(());
+    }
     if up.conflict_copy.is_some() {
         // Show the server's copy again.
         if let FileState::Dirty(d) = std::mem::replace(&mut i.state, FileState::Clean) {
