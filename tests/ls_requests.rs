@@ -1077,3 +1077,39 @@ async fn writes_during_a_conflict_upload_are_kept() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Renamed while its createDocument is on its way: the document must end
+/// up under the new name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_renamed_during_its_first_upload_gets_the_new_name() {
+    let w = World::new("r").await;
+    let counting = &w.counting;
+    let (vfs, dir) = w.vfs(|_| {}).await;
+    let (a, fh) = vfs.create(dir, "download.part", 0o644, RW).await.unwrap();
+    vfs.write(fh, a.ino, 0, b"the whole download")
+        .await
+        .unwrap();
+    counting.hold_creates.store(true, Ordering::SeqCst);
+    let upload = tokio::spawn({
+        let vfs = vfs.clone();
+        async move { vfs.fsync(a.ino).await }
+    });
+    counting.viewed.notified().await;
+    vfs.release(fh, a.ino).await.unwrap();
+    let rename = tokio::spawn({
+        let vfs = vfs.clone();
+        async move {
+            vfs.rename(dir, "download.part", dir, "report.pdf", false)
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    counting.hold_creates.store(false, Ordering::SeqCst);
+    counting.release.add_permits(1);
+    upload.await.unwrap().unwrap();
+    rename.await.unwrap().unwrap();
+    wait_for("the uploads", async || vfs.pending().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(w.names().await, ["report.pdf"]);
+    assert_eq!(w.content("report.pdf").await, b"the whole download");
+}
