@@ -4,11 +4,16 @@
 use base64::Engine;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, CONTENT_RANGE};
 
-use super::parse::{self, rel};
+use super::links::{fill_template, LinkCache, LINK_CACHE_SIZE};
+use super::parse::{self, rel, ObjectLinks};
+use super::request::{content_range_start, disposition_file_name, parse_xml};
+use super::upload::content_disposition;
 use super::write;
-use super::xml;
-use super::*;
+use super::xml::{self, Element};
+use crate::cmis::error::CmisError;
+use crate::cmis::model::*;
 
 const SERVICE11: &str = include_str!("../../../tests/data/atompub/service11.xml");
 const SERVICE10: &str = include_str!("../../../tests/data/atompub/service10.xml");
