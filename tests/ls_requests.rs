@@ -1113,3 +1113,29 @@ async fn a_file_renamed_during_its_first_upload_gets_the_new_name() {
     assert_eq!(w.names().await, ["report.pdf"]);
     assert_eq!(w.content("report.pdf").await, b"the whole download");
 }
+
+/// Deleted while its createDocument is on its way: no document is left
+/// behind in the repository.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_deleted_during_its_first_upload_leaves_nothing() {
+    let w = World::new("d").await;
+    let counting = &w.counting;
+    let (vfs, dir) = w.vfs(|_| {}).await;
+    let (a, fh) = vfs.create(dir, "scratch.dat", 0o644, RW).await.unwrap();
+    vfs.write(fh, a.ino, 0, b"short-lived").await.unwrap();
+    vfs.release(fh, a.ino).await.unwrap();
+    counting.hold_creates.store(true, Ordering::SeqCst);
+    counting.viewed.notified().await;
+    let unlink = tokio::spawn({
+        let vfs = vfs.clone();
+        async move { vfs.unlink(dir, "scratch.dat").await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    counting.hold_creates.store(false, Ordering::SeqCst);
+    counting.release.add_permits(1);
+    unlink.await.unwrap().unwrap();
+    wait_for("the uploads", async || vfs.pending().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(w.names().await.is_empty(), "left: {:?}", w.names().await);
+    assert!(vfs.lookup(dir, "scratch.dat").await.is_err());
+}
