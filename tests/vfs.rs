@@ -1415,3 +1415,63 @@ async fn large_files_upload_in_chunks() {
     assert_eq!(e.server_content("/big.bin").await.unwrap(), want);
     assert_eq!(vfs.chunked_uploads(), 2);
 }
+
+/// A WebDAV PUT over an existing document streams its upload while the
+/// body arrives (a replacement written by appends): committed, it is one
+/// new version; dropped half-way, the document is as it was and not left
+/// checked out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacements_stream_their_upload() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let mib = 1usize << 20;
+    let new: Vec<u8> = (0..20 * mib).map(|i| (i * 11 % 239) as u8).collect();
+    let doc = e
+        .put_doc("report.bin", "cmis:document", b"v1".to_vec())
+        .await;
+    let ino = vfs.lookup(ROOT_INO, "report.bin").await.unwrap().ino;
+    let checked_out = async || {
+        let o = e.binding.object(doc.id(), &ReadOptions::default()).await;
+        o.unwrap().is_version_series_checked_out() == Some(true)
+    };
+
+    // Dropped half-way, once its upload is under way (checked out).
+    let before = vfs.streamed_uploads();
+    let put = vfs.open_replacing(ino).await.unwrap();
+    for (k, chunk) in new[..18 * mib].chunks(mib).enumerate() {
+        vfs.write(put, ino, (k * mib) as u64, chunk).await.unwrap();
+    }
+    let mut started = false;
+    for _ in 0..100 {
+        if checked_out().await {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(started, "the upload started before the body was complete");
+    vfs.abandon(put, ino).await.unwrap();
+    vfs.release(put, ino).await.unwrap();
+    for _ in 0..100 {
+        if !checked_out().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!checked_out().await, "the checkout was cancelled");
+    assert_eq!(e.server_content("/report.bin").await.unwrap(), b"v1");
+    assert_eq!(e.binding.all_versions(doc.id()).await.unwrap().len(), 1);
+
+    // Committed: one streamed upload, one new version.
+    let put = vfs.open_replacing(ino).await.unwrap();
+    for (k, chunk) in new.chunks(mib).enumerate() {
+        vfs.write(put, ino, (k * mib) as u64, chunk).await.unwrap();
+    }
+    assert!(vfs.commit_replace(put, ino).await.unwrap());
+    vfs.fsync(ino).await.unwrap();
+    vfs.release(put, ino).await.unwrap();
+    assert_eq!(vfs.streamed_uploads(), before + 1, "streamed");
+    assert_eq!(e.server_content("/report.bin").await.unwrap(), new);
+    assert_eq!(e.binding.all_versions(doc.id()).await.unwrap().len(), 2);
+    assert!(vfs.pending().is_empty());
+}

@@ -214,6 +214,20 @@ async fn streams_uploads_on_opencmis() {
     let after = b.all_versions(f.versioned.id()).await.unwrap().len();
     assert_eq!(after, before + 1, "one new version");
 
+    // A WebDAV PUT over it: the replacement streams before it is committed.
+    let four = common::pattern(19 * mib, 4);
+    let put = vfs.open_replacing(v).await.unwrap();
+    for (k, chunk) in four.chunks(mib).enumerate() {
+        vfs.write(put, v, (k * mib) as u64, chunk).await.unwrap();
+    }
+    assert!(vfs.commit_replace(put, v).await.unwrap());
+    vfs.fsync(v).await.unwrap();
+    vfs.release(put, v).await.unwrap();
+    assert_eq!(vfs.streamed_uploads(), 4);
+    assert_eq!(f.server("v.txt").await, four);
+    let last = b.all_versions(f.versioned.id()).await.unwrap().len();
+    assert_eq!(last, after + 1, "one new version");
+
     let _ = b
         .delete_tree(folder.id(), true, Default::default(), true)
         .await;

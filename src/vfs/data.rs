@@ -19,8 +19,9 @@ use super::content::{self, ContentCache};
 use super::events::Change;
 use super::feed::{Feed, STREAM_START};
 use super::inode::FileState;
+use super::journal::JournalRecord;
 use super::types::*;
-use super::{io_err, version_tag, versions, writeback, Vfs};
+use super::{io_err, names, version_tag, versions, writeback, Vfs};
 
 /// An open file.
 #[derive(Debug, Clone)]
@@ -36,6 +37,10 @@ pub(super) struct Handle {
     /// A new file that is incomplete until commit (see
     /// [`Vfs::create_replacing`]): its marker file.
     pub marker: Option<PathBuf>,
+    /// A replacement written by appends from its start: how far, and its
+    /// streamed upload once started (see [`Vfs::note_staged_write`]).
+    /// `None` once a write elsewhere ruled streaming out.
+    pub staged_stream: Option<Stream>,
 }
 
 /// The file beside a dirty file's cache file that marks it incomplete: a
@@ -47,7 +52,7 @@ pub(super) fn incomplete_marker(path: &std::path::Path) -> PathBuf {
 }
 
 /// A new file being written by appends only (see [`super::feed`]).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Stream {
     /// Bytes appended so far.
     end: u64,
@@ -92,6 +97,7 @@ impl Vfs {
                     window: MIN_WINDOW,
                     staging: None,
                     marker: None,
+                    staged_stream: None,
                 },
             );
         fh
@@ -116,7 +122,9 @@ impl Vfs {
     /// [`Vfs::commit_replace`]. Released or abandoned before that, or lost
     /// in a crash (the staging file is in no journal record), the
     /// replacement changes nothing: a PUT cut short never destroys the
-    /// previous content, and never becomes a version.
+    /// previous content, and never becomes a version. A replacement
+    /// written by appends may upload while it is written (see
+    /// [`Vfs::note_staged_write`]).
     pub async fn open_replacing(&self, ino: Ino) -> VfsResult<Fh> {
         versions::refuse(&[ino])?;
         if self.cfg.read_only {
@@ -133,8 +141,127 @@ impl Vfs {
                 .remove(&fh);
             return Err(io_err("cannot create a cache file", e));
         }
-        self.with_handle(fh, |h| h.staging = Some(path));
+        // Only a document the repository has can stream its replacement.
+        let on_server = {
+            let t = self.lock();
+            t.get(ino).is_some_and(|i| i.object.is_some())
+        };
+        self.with_handle(fh, |h| {
+            h.staging = Some(path);
+            h.staged_stream = on_server.then_some(Stream { end: 0, feed: None });
+        });
         Ok(fh)
+    }
+
+    /// After a write of `len` bytes at `offset` into the staging file of
+    /// `fh`: while the writes are appends, the replacement's upload starts
+    /// past [`STREAM_START`] and follows the staging file; anything else
+    /// breaks it off. The repository sees the new content only when the
+    /// body ends, at [`Vfs::commit_replace`]: a replacement dropped before
+    /// that fails the request and changes nothing.
+    fn note_staged_write(self: &Arc<Self>, fh: Fh, ino: Ino, offset: u64, len: u64) {
+        let due = self
+            .with_handle(fh, |h| {
+                let s = h.staged_stream.as_mut()?;
+                if offset != s.end {
+                    if let Some(feed) = h.staged_stream.take().and_then(|s| s.feed) {
+                        tracing::debug!(
+                            "streamed replacement of inode {ino} aborted: write at {offset}"
+                        );
+                        feed.abort();
+                    }
+                    return None;
+                }
+                s.end += len;
+                match &s.feed {
+                    Some(feed) => {
+                        feed.advance(s.end);
+                        None
+                    }
+                    None => (s.end >= STREAM_START && self.cfg.upload_chunk_size.is_none())
+                        .then_some(()),
+                }
+            })
+            .flatten();
+        if due.is_none() {
+            return;
+        }
+        let Some((rec, io)) = self.staged_record(fh, ino) else {
+            return;
+        };
+        // Only when no upload of it runs now (the guard moves to the
+        // upload task).
+        let Ok(guard) = io.try_lock_owned() else {
+            return;
+        };
+        let feed = self
+            .with_handle(fh, |h| {
+                let s = h.staged_stream.as_mut().filter(|s| s.feed.is_none())?;
+                let feed = Feed::new(s.end);
+                s.feed = Some(feed.clone());
+                Some(feed)
+            })
+            .flatten();
+        let Some(feed) = feed else {
+            return;
+        };
+        if let Err(e) = feed.hold_file(&rec.path) {
+            tracing::debug!("no streamed replacement of inode {ino}: {e}");
+            feed.abort();
+            return;
+        }
+        let vfs = self.clone();
+        self.rt.spawn(async move {
+            writeback::stream_upload(&vfs, ino, feed, guard, Some(rec)).await;
+        });
+    }
+
+    /// What a streamed replacement uploads: the staging file of `fh` as
+    /// the new content of `ino`'s document, from the token the file's
+    /// content is based on now. Not in the journal: the replacement is not
+    /// the file's until committed.
+    fn staged_record(
+        &self,
+        fh: Fh,
+        ino: Ino,
+    ) -> Option<(JournalRecord, Arc<tokio::sync::Mutex<()>>)> {
+        let path = self.staging_of(fh)?;
+        let t = self.lock();
+        let i = t.get(ino)?;
+        let object_id = i.object_id()?.to_string();
+        let base_token = match &i.state {
+            FileState::Dirty(d) => d.base_token.clone(),
+            FileState::Clean => i.change_token().map(str::to_string),
+            FileState::LocalOnly(_) => return None,
+        };
+        let rec = JournalRecord {
+            id: writeback::NOT_JOURNALED,
+            parent_id: Self::folder_id(&t, i.parent).ok()?,
+            name: names::to_cmis(&i.name).unwrap_or_else(|_| i.name.clone()),
+            object_id: Some(object_id),
+            base_token,
+            path,
+            mtime_ns: None,
+        };
+        Some((rec, i.io_lock.clone()))
+    }
+
+    /// Takes the staging file of `fh` (deleted) and breaks off its
+    /// streamed upload: the replacement is dropped.
+    fn drop_staging(&self, fh: Fh) -> bool {
+        let taken = self
+            .with_handle(fh, |h| (h.staging.take(), h.staged_stream.take()))
+            .unwrap_or_default();
+        if let Some(feed) = taken.1.and_then(|s| s.feed) {
+            feed.abort();
+        }
+        match taken.0 {
+            Some(path) => {
+                let _ = std::fs::remove_file(path);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Creates a new file whose whole content a WebDAV PUT writes: like
@@ -215,14 +342,29 @@ impl Vfs {
         i.touch_mtime();
         i.user_mtime = None;
         let delay = self.cfg.write_back_delay;
+        let mut generation = None;
         if let FileState::Dirty(d) = &mut i.state {
             d.generation += 1;
+            generation = Some(d.generation);
             if i.writers == 0 {
                 d.upload_at = Some(Instant::now() + delay);
             }
         }
         drop(t);
-        self.with_handle(fh, |h| h.staging = None);
+        let stream = self
+            .with_handle(fh, |h| {
+                h.staging = None;
+                h.staged_stream.take()
+            })
+            .flatten();
+        if let Some((feed, end)) = stream.and_then(|s| Some((s.feed?, s.end))) {
+            // The body ends here: the upload completes with exactly the
+            // committed content, or not at all.
+            match generation {
+                Some(g) if end == len => feed.finish(len, g),
+                _ => feed.abort(),
+            }
+        }
         self.events.publish([Change::Inode { ino, data: true }]);
         self.wake.notify_one();
         Ok(true)
@@ -394,6 +536,7 @@ impl Vfs {
                 .map_err(|e| io_err("cannot open the cache file", e))?;
             f.write_all_at(data, offset)
                 .map_err(|e| io_err("cannot write the cache file", e))?;
+            self.note_staged_write(fh, ino, offset, data.len() as u64);
             return Ok(data.len() as u32);
         }
         // Back-pressure: wait while uploads are behind.
@@ -585,7 +728,7 @@ impl Vfs {
                 drop(streams);
                 let vfs = self.clone();
                 self.rt.spawn(async move {
-                    writeback::stream_upload(&vfs, ino, feed, guard).await;
+                    writeback::stream_upload(&vfs, ino, feed, guard, None).await;
                 });
             }
             None => {}
@@ -599,10 +742,9 @@ impl Vfs {
     /// this writer goes away, and a document goes back to the repository's
     /// copy. Nothing happens while another writer has the file open.
     pub async fn abandon(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
-        let staged = self.with_handle(fh, |h| h.staging.take()).flatten();
+        let staged = self.drop_staging(fh);
         self.drop_marker(fh);
-        if let Some(staging) = staged {
-            let _ = std::fs::remove_file(staging);
+        if staged {
             tracing::warn!(
                 "an unfinished replacement of '{}' was dropped; the file is unchanged",
                 self.display_path(ino)
@@ -663,8 +805,16 @@ impl Vfs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&fh);
-        // A replacement never committed: the file is unchanged. A new
-        // file's marker goes too: what is there now is kept.
+        // A replacement never committed: the file is unchanged (its
+        // streamed upload, if any, is broken off). A new file's marker
+        // goes too: what is there now is kept.
+        if let Some(feed) = h
+            .as_ref()
+            .and_then(|h| h.staged_stream.as_ref())
+            .and_then(|s| s.feed.clone())
+        {
+            feed.abort();
+        }
         for f in h
             .iter()
             .flat_map(|h| h.staging.iter().chain(h.marker.iter()))

@@ -46,6 +46,8 @@ struct FeedState {
 pub struct Feed {
     state: Mutex<FeedState>,
     changed: tokio::sync::Notify,
+    /// The file the body is read from, once held (see [`Feed::hold_file`]).
+    file: Mutex<Option<std::fs::File>>,
 }
 
 impl Feed {
@@ -56,7 +58,17 @@ impl Feed {
                 ..Default::default()
             }),
             changed: tokio::sync::Notify::new(),
+            file: Mutex::new(None),
         })
+    }
+
+    /// Opens the file at `path` now: every body reads this file, even
+    /// after it is renamed (a WebDAV PUT's staging file becomes the
+    /// document's cache file when committed).
+    pub fn hold_file(&self, path: &Path) -> std::io::Result<()> {
+        let file = std::fs::File::open(path)?;
+        *self.file.lock().unwrap_or_else(|p| p.into_inner()) = Some(file);
+        Ok(())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, FeedState> {
@@ -90,15 +102,24 @@ impl Feed {
         }
     }
 
-    /// The upload body: the cache file at `path`, up to the final size,
-    /// read as it is written.
+    /// The upload body: the cache file at `path` (or the held file), up
+    /// to the final size, read as it is written.
     pub fn content(
         self: &Arc<Self>,
         path: &Path,
         file_name: String,
         mime_type: &str,
     ) -> std::io::Result<ContentUpload> {
-        let file = std::fs::File::open(path)?;
+        let held = self
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(std::fs::File::try_clone);
+        let file = match held {
+            Some(f) => f?,
+            None => std::fs::File::open(path)?,
+        };
         let body = futures_util::stream::unfold(
             (self.clone(), file, 0u64),
             |(feed, file, sent)| async move {

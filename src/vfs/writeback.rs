@@ -42,6 +42,10 @@ pub use stream::stream_upload;
 /// Most uploads at once.
 const PARALLEL: usize = 4;
 
+/// The id of an upload's record that is in no journal: a WebDAV PUT's
+/// replacement streamed before it is committed (see `Vfs::note_staged_write`).
+pub const NOT_JOURNALED: u64 = u64::MAX;
+
 /// The result of one upload.
 pub struct Uploaded {
     /// The document our inode now shows.
@@ -333,6 +337,7 @@ pub async fn upload_record(
 /// the next attempt checks the content into it.
 async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) {
     let b = vfs.binding();
+    let staged = rec.id == NOT_JOURNALED;
     if let Err(e) = b.cancel_check_out(pwc_id).await {
         tracing::warn!(
             "cannot cancel the checkout of '{}' ({e}); the next upload checks it in",
@@ -343,24 +348,32 @@ async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) 
             .unwrap_or_else(|p| p.into_inner())
             .insert(pwc_id.to_string());
     }
-    let Ok(now) = b.object(oid, &Default::default()).await else {
+    let Ok(now) = b.object(oid, &super::READ_OPTS).await else {
         return;
     };
     let token = now.change_token().map(str::to_string);
     if token == rec.base_token {
         return;
     }
-    let mut r = rec.clone();
-    r.base_token = token.clone();
-    if let Err(e) = vfs.store.put_record(&r) {
-        tracing::warn!("cannot update the journal record of '{}': {e}", rec.name);
+    if !staged {
+        let mut r = rec.clone();
+        r.base_token = token.clone();
+        if let Err(e) = vfs.store.put_record(&r) {
+            tracing::warn!("cannot update the journal record of '{}': {e}", rec.name);
+        }
     }
     let mut t = vfs.lock();
     for i in t.iter_mut() {
-        if let FileState::Dirty(d) = &mut i.state {
-            if d.journal_id == rec.id {
-                d.base_token = token.clone();
+        let ours = staged && i.object_id() == Some(oid);
+        match &mut i.state {
+            FileState::Dirty(d) if d.journal_id == rec.id => d.base_token = token.clone(),
+            // A streamed replacement, not committed yet: what the file
+            // is based on when it is (its dirty base, or its object).
+            FileState::Dirty(d) if ours && d.base_token == rec.base_token => {
+                d.base_token = token.clone()
             }
+            FileState::Clean if ours => vfs.apply_object(i, now.clone()),
+            _ => {}
         }
     }
 }
