@@ -111,7 +111,7 @@ seq 1 "$N" | xargs -P 4 -I{} bash -c 'create "doc{}.txt" "$W/tiny" "$RURL/many"'
 # side (as benches/mount.sh does: one run on a 2-core VM swings by +-30%).
 for n in a c d; do create "read-$n.bin" "$W/big.bin"; done
 best() { printf '%s\n' "$@" | sort -g | head -n 1; }
-PUT_S=(); GET_S=(); DGET_S=(); DPUT_S=()
+PUT_S=(); GET_S=(); DGET_S=(); DPUT_S=(); DOVER_S=()
 for k in 1 2 3; do
     t0=$(now); create "direct-put-$k.bin" "$W/big.bin"; t1=$(now)
     PUT_S+=("$(secs "$t0" "$t1")")
@@ -123,14 +123,18 @@ for k in 1 2 3; do
     DGET_S+=("$(secs "$t0" "$t1")")
     t0=$(now); curl -s -o /dev/null -T "$W/big.bin" "$DAV/dav-put-$k.bin"; t1=$(now)
     DPUT_S+=("$(secs "$t0" "$t1")")
+    # The same again: a new version of the document the PUT just made.
+    t0=$(now); curl -s -o /dev/null -T "$W/big.bin" "$DAV/dav-put-$k.bin"; t1=$(now)
+    DOVER_S+=("$(secs "$t0" "$t1")")
 done
-echo "seconds per trial: direct PUT ${PUT_S[*]}; direct GET ${GET_S[*]}; WebDAV GET ${DGET_S[*]}; WebDAV PUT ${DPUT_S[*]}" >&2
+echo "seconds per trial: direct PUT ${PUT_S[*]}; direct GET ${GET_S[*]}; WebDAV GET ${DGET_S[*]}; WebDAV PUT ${DPUT_S[*]}; WebDAV PUT over it ${DOVER_S[*]}" >&2
 PUT_DIRECT=$(best "${PUT_S[@]}")
 GET_DIRECT=$(best "${GET_S[@]}")
 row "direct CMIS GET (curl, best of 3)" "$GET_DIRECT" $BYTES
 row "direct CMIS PUT (curl createDocument, best of 3)" "$PUT_DIRECT" $BYTES
 row "WebDAV GET (curl, cold, best of 3)" "$(best "${DGET_S[@]}")" $BYTES "$GET_DIRECT"
 row "WebDAV PUT (curl, committed, best of 3)" "$(best "${DPUT_S[@]}")" $BYTES "$PUT_DIRECT"
+row "WebDAV PUT over it (a new version, best of 3)" "$(best "${DOVER_S[@]}")" $BYTES "$PUT_DIRECT"
 t0=$(now); curl -s -o /dev/null -X PROPFIND -H "Depth: 1" "$DAV/many/"; t1=$(now)
 PROPFIND=$(secs "$t0" "$t1")
 lrow "WebDAV PROPFIND depth 1, $N documents" "$PROPFIND"

@@ -404,6 +404,43 @@ async fn desktop_temp_files_stay_local() {
     assert_eq!(a.size, 4);
 }
 
+/// A JetBrains IDE's safe write: the new text goes to a temp file, the
+/// document is renamed away, the temp file takes its name and the old one
+/// is deleted. One upload, the same document, one new version, and no
+/// temp document on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jetbrains_safe_write_saves_a_new_version() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let ino = write_file(&vfs, ROOT_INO, "Main.kt", b"fun main() {}").await;
+    vfs.fsync(ino).await.unwrap();
+    let id = vfs.getxattr(ino, "user.cmis.objectId").await.unwrap();
+    let tmp = write_file(&vfs, ROOT_INO, "Main.kt___jb_tmp___", b"fun main() = Unit").await;
+    vfs.fsync(tmp).await.unwrap();
+    vfs.rename(ROOT_INO, "Main.kt", ROOT_INO, "Main.kt___jb_old___", false)
+        .await
+        .unwrap();
+    vfs.rename(ROOT_INO, "Main.kt___jb_tmp___", ROOT_INO, "Main.kt", false)
+        .await
+        .unwrap();
+    vfs.unlink(ROOT_INO, "Main.kt___jb_old___").await.unwrap();
+    let saved = vfs.lookup(ROOT_INO, "Main.kt").await.unwrap().ino;
+    vfs.fsync(saved).await.unwrap();
+    wait_uploaded(&vfs).await;
+    assert_eq!(
+        e.server_content("/Main.kt").await.unwrap(),
+        b"fun main() = Unit"
+    );
+    assert!(e.server_content("/Main.kt___jb_tmp___").await.is_none());
+    assert!(e.server_content("/Main.kt___jb_old___").await.is_none());
+    let id = String::from_utf8(id).unwrap();
+    assert_eq!(e.binding.all_versions(&id).await.unwrap().len(), 2);
+    // The file is the new version of the same series.
+    let now = vfs.getxattr(saved, "user.cmis.objectId").await.unwrap();
+    let versions = e.binding.all_versions(&id).await.unwrap();
+    assert_eq!(versions[0].id().as_bytes(), now.as_slice());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xattrs_show_and_set_properties() {
     let e = env().await;

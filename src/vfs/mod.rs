@@ -89,6 +89,13 @@ pub const DEFAULT_LOCAL_ONLY: &[&str] = &[
     // LibreOffice's save: writes and fsyncs luNNNNxXXXX.tmp beside the
     // document, then renames it over the document.
     "lu*.tmp",
+    // JetBrains IDEs' safe write: the document goes to NAME___jb_old___,
+    // NAME___jb_tmp___ comes to NAME (a save into the same document).
+    "*___jb_tmp___",
+    "*___jb_old___",
+    // Microsoft Office's temp files (~WRL0001.tmp...), Emacs' auto-saves.
+    "~*.tmp",
+    "#*#",
 ];
 
 /// How the VFS behaves.

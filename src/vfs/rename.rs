@@ -59,8 +59,19 @@ impl Vfs {
                 return self.detach(src.ino, parent, name, new_name).await;
             }
         }
+        // A document hidden by a backup rename: a file renamed to its name
+        // saves into it (JetBrains' safe write), as a create of it does.
+        let (dst, revived) = match dst {
+            None if src.kind == FileKind::RegularFile => {
+                match self.revive_detached(new_parent, new_name) {
+                    Some(a) => (Some(a), true),
+                    None => (None, false),
+                }
+            }
+            d => (d, false),
+        };
         if let Some(d) = dst {
-            if noreplace {
+            if noreplace && !revived {
                 return Err(VfsError::Exists(new_name.to_string()));
             }
             if d.ino == src.ino {
@@ -102,6 +113,16 @@ impl Vfs {
         }
         self.move_entry(src.ino, parent, name, new_parent, new_name, &new_cmis)
             .await
+    }
+
+    /// Brings back the document detached under `name` in `parent` (see
+    /// [`Vfs::detach`]) as that name's entry; `None` when there is none.
+    fn revive_detached(&self, parent: Ino, name: &str) -> Option<Attr> {
+        let mut t = self.lock();
+        let l = t.get_mut(parent)?.listing.as_mut()?;
+        let ino = l.detached.remove(name)?;
+        l.insert(name.to_string(), ino);
+        self.attr_of(&t, ino).ok()
     }
 
     /// A remote document renamed to a local-only (backup) name: the local
