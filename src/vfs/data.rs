@@ -19,9 +19,8 @@ use super::content::{self, ContentCache};
 use super::events::Change;
 use super::feed::{Feed, STREAM_START};
 use super::inode::FileState;
-use super::journal::JournalRecord;
 use super::types::*;
-use super::{io_err, names, version_tag, versions, writeback, Vfs};
+use super::{io_err, version_tag, versions, writeback, Vfs};
 
 /// An open file.
 #[derive(Debug, Clone)]
@@ -43,19 +42,11 @@ pub(super) struct Handle {
     pub staged_stream: Option<Stream>,
 }
 
-/// The file beside a dirty file's cache file that marks it incomplete: a
-/// journal record with one is dropped at the next start.
-pub(super) fn incomplete_marker(path: &std::path::Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".incomplete");
-    PathBuf::from(p)
-}
-
 /// A new file being written by appends only (see [`super::feed`]).
 #[derive(Debug, Clone)]
 pub(super) struct Stream {
     /// Bytes appended so far.
-    end: u64,
+    pub(super) end: u64,
     /// The streamed upload, once started.
     pub(super) feed: Option<Arc<Feed>>,
 }
@@ -104,270 +95,12 @@ impl Vfs {
     }
 
     /// `f` on the open handle `fh` (`None`: no such handle).
-    fn with_handle<R>(&self, fh: Fh, f: impl FnOnce(&mut Handle) -> R) -> Option<R> {
+    pub(super) fn with_handle<R>(&self, fh: Fh, f: impl FnOnce(&mut Handle) -> R) -> Option<R> {
         self.handles
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get_mut(&fh)
             .map(f)
-    }
-
-    fn staging_of(&self, fh: Fh) -> Option<PathBuf> {
-        self.with_handle(fh, |h| h.staging.clone()).flatten()
-    }
-
-    /// Opens a file for a replacement of its whole content (a WebDAV PUT
-    /// or COPY onto it): writes go to a staging file, and the file keeps
-    /// its content (local bytes not yet uploaded included) until
-    /// [`Vfs::commit_replace`]. Released or abandoned before that, or lost
-    /// in a crash (the staging file is in no journal record), the
-    /// replacement changes nothing: a PUT cut short never destroys the
-    /// previous content, and never becomes a version. A replacement
-    /// written by appends may upload while it is written (see
-    /// [`Vfs::note_staged_write`]).
-    pub async fn open_replacing(&self, ino: Ino) -> VfsResult<Fh> {
-        versions::refuse(&[ino])?;
-        if self.cfg.read_only {
-            return Err(VfsError::ReadOnly);
-        }
-        self.ensure_pwc(ino).await;
-        self.may_write(ino).await?;
-        let fh = self.new_handle(ino, false);
-        let path = self.dirty_dir.join(format!("staging-{fh}"));
-        if let Err(e) = std::fs::File::create(&path) {
-            self.handles
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&fh);
-            return Err(io_err("cannot create a cache file", e));
-        }
-        // Only a document the repository has can stream its replacement.
-        let on_server = {
-            let t = self.lock();
-            t.get(ino).is_some_and(|i| i.object.is_some())
-        };
-        self.with_handle(fh, |h| {
-            h.staging = Some(path);
-            h.staged_stream = on_server.then_some(Stream { end: 0, feed: None });
-        });
-        Ok(fh)
-    }
-
-    /// After a write of `len` bytes at `offset` into the staging file of
-    /// `fh`: while the writes are appends, the replacement's upload starts
-    /// past [`STREAM_START`] and follows the staging file; anything else
-    /// breaks it off. The repository sees the new content only when the
-    /// body ends, at [`Vfs::commit_replace`]: a replacement dropped before
-    /// that fails the request and changes nothing.
-    fn note_staged_write(self: &Arc<Self>, fh: Fh, ino: Ino, offset: u64, len: u64) {
-        let due = self
-            .with_handle(fh, |h| {
-                let s = h.staged_stream.as_mut()?;
-                if offset != s.end {
-                    if let Some(feed) = h.staged_stream.take().and_then(|s| s.feed) {
-                        tracing::debug!(
-                            "streamed replacement of inode {ino} aborted: write at {offset}"
-                        );
-                        feed.abort();
-                    }
-                    return None;
-                }
-                s.end += len;
-                match &s.feed {
-                    Some(feed) => {
-                        feed.advance(s.end);
-                        None
-                    }
-                    None => (s.end >= STREAM_START && self.cfg.upload_chunk_size.is_none())
-                        .then_some(()),
-                }
-            })
-            .flatten();
-        if due.is_none() {
-            return;
-        }
-        let Some((rec, io)) = self.staged_record(fh, ino) else {
-            return;
-        };
-        // Only when no upload of it runs now (the guard moves to the
-        // upload task).
-        let Ok(guard) = io.try_lock_owned() else {
-            return;
-        };
-        let feed = self
-            .with_handle(fh, |h| {
-                let s = h.staged_stream.as_mut().filter(|s| s.feed.is_none())?;
-                let feed = Feed::new(s.end);
-                s.feed = Some(feed.clone());
-                Some(feed)
-            })
-            .flatten();
-        let Some(feed) = feed else {
-            return;
-        };
-        if let Err(e) = feed.hold_file(&rec.path) {
-            tracing::debug!("no streamed replacement of inode {ino}: {e}");
-            feed.abort();
-            return;
-        }
-        let vfs = self.clone();
-        self.rt.spawn(async move {
-            writeback::stream_upload(&vfs, ino, feed, guard, Some(rec)).await;
-        });
-    }
-
-    /// What a streamed replacement uploads: the staging file of `fh` as
-    /// the new content of `ino`'s document, from the token the file's
-    /// content is based on now. Not in the journal: the replacement is not
-    /// the file's until committed.
-    fn staged_record(
-        &self,
-        fh: Fh,
-        ino: Ino,
-    ) -> Option<(JournalRecord, Arc<tokio::sync::Mutex<()>>)> {
-        let path = self.staging_of(fh)?;
-        let t = self.lock();
-        let i = t.get(ino)?;
-        let object_id = i.object_id()?.to_string();
-        let base_token = match &i.state {
-            FileState::Dirty(d) => d.base_token.clone(),
-            FileState::Clean => i.change_token().map(str::to_string),
-            FileState::LocalOnly(_) => return None,
-        };
-        let rec = JournalRecord {
-            id: writeback::NOT_JOURNALED,
-            parent_id: Self::folder_id(&t, i.parent).ok()?,
-            name: names::to_cmis(&i.name).unwrap_or_else(|_| i.name.clone()),
-            object_id: Some(object_id),
-            base_token,
-            path,
-            mtime_ns: None,
-        };
-        Some((rec, i.io_lock.clone()))
-    }
-
-    /// Takes the staging file of `fh` (deleted) and breaks off its
-    /// streamed upload: the replacement is dropped.
-    fn drop_staging(&self, fh: Fh) -> bool {
-        let taken = self
-            .with_handle(fh, |h| (h.staging.take(), h.staged_stream.take()))
-            .unwrap_or_default();
-        if let Some(feed) = taken.1.and_then(|s| s.feed) {
-            feed.abort();
-        }
-        match taken.0 {
-            Some(path) => {
-                let _ = std::fs::remove_file(path);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Creates a new file whose whole content a WebDAV PUT writes: like
-    /// [`Vfs::create`] (the upload may stream while the body arrives), but
-    /// the file counts as incomplete until [`Vfs::commit_replace`]. If
-    /// cmisfs stops before that, the next start drops its journal record
-    /// instead of uploading a cut-off body.
-    pub async fn create_replacing(
-        &self,
-        parent: Ino,
-        name: &str,
-        mode: u32,
-        flags: OpenFlags,
-    ) -> VfsResult<(Attr, Fh)> {
-        let (attr, fh) = self.create(parent, name, mode, flags).await?;
-        let path = {
-            let t = self.lock();
-            match t.get(attr.ino).map(|i| &i.state) {
-                Some(FileState::Dirty(d)) => Some(d.path.clone()),
-                _ => None,
-            }
-        };
-        if let Some(path) = path {
-            let marker = incomplete_marker(&path);
-            if let Err(e) = std::fs::File::create(&marker) {
-                let _ = self.release(fh, attr.ino).await;
-                return Err(io_err("cannot create a cache file", e));
-            }
-            self.with_handle(fh, |h| h.marker = Some(marker));
-        }
-        Ok((attr, fh))
-    }
-
-    /// Takes the incomplete-marker of a handle and deletes the file.
-    fn drop_marker(&self, fh: Fh) -> bool {
-        let marker = self.with_handle(fh, |h| h.marker.take()).flatten();
-        match marker {
-            Some(m) => {
-                let _ = std::fs::remove_file(m);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Makes a replacement opened with [`Vfs::open_replacing`] the file's
-    /// content (dirty, journaled, uploaded as usual), or marks a file made
-    /// by [`Vfs::create_replacing`] complete. Returns whether `fh` had
-    /// either to commit.
-    pub async fn commit_replace(&self, fh: Fh, ino: Ino) -> VfsResult<bool> {
-        if self.drop_marker(fh) {
-            return Ok(true);
-        }
-        let Some(staging) = self.staging_of(fh) else {
-            return Ok(false);
-        };
-        self.make_dirty(ino, false).await?;
-        self.abort_stream(ino);
-        let mut t = self.lock();
-        let i = t
-            .get_mut(ino)
-            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
-        let path = match &i.state {
-            FileState::Dirty(d) => d.path.clone(),
-            FileState::LocalOnly(p) => p.clone(),
-            FileState::Clean => return Err(VfsError::Io("not dirty".into())),
-        };
-        // Same directory: the rename swaps the content at once.
-        std::fs::rename(&staging, &path).map_err(|e| io_err("cannot replace the cache file", e))?;
-        let len = std::fs::metadata(&path)
-            .map_err(|e| io_err("cannot read the cache file", e))?
-            .len();
-        if matches!(i.state, FileState::Dirty(_)) {
-            self.sub_dirty(i.size);
-            self.dirty_bytes.fetch_add(len, Ordering::Relaxed);
-        }
-        i.size = len;
-        i.touch_mtime();
-        i.user_mtime = None;
-        let delay = self.cfg.write_back_delay;
-        let mut generation = None;
-        if let FileState::Dirty(d) = &mut i.state {
-            d.generation += 1;
-            generation = Some(d.generation);
-            if i.writers == 0 {
-                d.upload_at = Some(Instant::now() + delay);
-            }
-        }
-        drop(t);
-        let stream = self
-            .with_handle(fh, |h| {
-                h.staging = None;
-                h.staged_stream.take()
-            })
-            .flatten();
-        if let Some((feed, end)) = stream.and_then(|s| Some((s.feed?, s.end))) {
-            // The body ends here: the upload completes with exactly the
-            // committed content, or not at all.
-            match generation {
-                Some(g) if end == len => feed.finish(len, g),
-                _ => feed.abort(),
-            }
-        }
-        self.events.publish([Change::Inode { ino, data: true }]);
-        self.wake.notify_one();
-        Ok(true)
     }
 
     /// Whether the kernel may keep its page cache for this file (the

@@ -46,6 +46,7 @@ mod lifecycle;
 pub mod names;
 mod readdir;
 mod rename;
+mod replace;
 mod trim;
 pub mod types;
 pub mod versions;
@@ -357,7 +358,7 @@ impl Vfs {
         // New files whose creating PUT never completed: not what the
         // client meant to store (it got an error), so not uploaded.
         records.retain(|r| {
-            let marker = data::incomplete_marker(&r.path);
+            let marker = replace::incomplete_marker(&r.path);
             if !marker.exists() {
                 return true;
             }
