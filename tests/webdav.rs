@@ -420,3 +420,59 @@ fn older_versions_are_served_read_only() {
     assert_eq!(curl(&["-X", "DELETE", &url(&versions[0])]).status, 403);
     assert_eq!(curl(&[&s.at("docs/v.txt")]).body, b"second\n");
 }
+
+/// Microsoft Word saves by writing ~WRDnnnn.tmp, moving the document to
+/// ~WRLnnnn.tmp, moving the temp file to the document's name and deleting
+/// ~WRLnnnn.tmp. Over WebDAV that is one new version of the same document
+/// (the temp names stay local), not a new document that loses the history.
+#[test]
+fn a_word_save_is_a_new_version_of_the_document() {
+    require("curl");
+    let s = DavServer::embedded(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(curl(&["-X", "MKCOL", &s.at("docs/")]).status, 201);
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    std::fs::write(&one, b"draft\n").unwrap();
+    std::fs::write(&two, b"final\n").unwrap();
+    let put = |file: &Path, path: &str| curl(&["-T", file.to_str().unwrap(), &s.at(path)]);
+    let mv = |from: &str, to: &str| {
+        let dest = format!("Destination: {}", s.at(to));
+        curl(&["-X", "MOVE", "-H", &dest, &s.at(from)]).status
+    };
+    assert_eq!(put(&one, "docs/report.docx").status, 201);
+    assert_eq!(put(&two, "docs/~WRD0001.tmp").status, 201);
+    assert_eq!(mv("docs/report.docx", "docs/~WRL0001.tmp"), 201);
+    assert_eq!(
+        mv("docs/~WRD0001.tmp", "docs/report.docx"),
+        201,
+        "{}",
+        s.log()
+    );
+    assert_eq!(
+        curl(&["-X", "DELETE", &s.at("docs/~WRL0001.tmp")]).status,
+        204
+    );
+    assert_eq!(curl(&[&s.at("docs/report.docx")]).body, b"final\n");
+    let r = curl(&["-X", "PROPFIND", "-H", "Depth: 1", &s.at("docs/")]);
+    let listing = r.text();
+    assert!(!listing.contains(".tmp"), "{listing}");
+    // The save is uploaded after the write-back delay.
+    let mut listed = String::new();
+    for _ in 0..100 {
+        let r = curl(&[
+            "-X",
+            "PROPFIND",
+            "-H",
+            "Depth: 1",
+            &s.at("docs/.versions/report.docx/"),
+        ]);
+        assert_eq!(r.status, 207, "{}", s.log());
+        listed = r.text();
+        if listed.matches("report%20%28v").count() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let versions = listed.matches("report%20%28v").count();
+    assert_eq!(versions, 2, "two versions of one document: {listed}");
+}
