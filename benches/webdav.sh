@@ -81,7 +81,7 @@ A=(-s -u admin:admin)
 echo admin >"$W/pw"
 mkdir -p "$W/mnt" "$W/davfs" "$W/rclone"
 "$BIN" mount "$W/mnt" --url "$SERVICE" --user admin --password-file "$W/pw" \
-    --cache-dir "$W/cache" --cache-size 4G --webdav 127.0.0.1:0 --webdav-auth none \
+    --cache-dir "$W/cache" --webdav 127.0.0.1:0 --webdav-auth none \
     >"$W/mount.log" 2>&1 &
 PIDS+=($!)
 DAV=$(wait_line "$W/mount.log" "WebDAV endpoint on ")
