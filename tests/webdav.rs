@@ -476,3 +476,111 @@ fn a_word_save_is_a_new_version_of_the_document() {
     let versions = listed.matches("report%20%28v").count();
     assert_eq!(versions, 2, "two versions of one document: {listed}");
 }
+
+/// A PUT over a versionable document streams its upload through checkOut
+/// and checkIn. cmisfs killed in the middle leaves the document checked
+/// out in the repository; the next start cancels that checkout (the PUT
+/// never completed, so its content is not the document's). With
+/// passthrough authentication a user's files open at their first request.
+#[test]
+fn a_put_killed_mid_stream_leaves_no_checkout() {
+    require("curl");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let data = repo_dir.path().join("data").display().to_string();
+    let args = ["repo", "--data", &data, "--listen", "127.0.0.1:0"].map(String::from);
+    let repo = DavServer::spawn(repo_dir, &args, "service URL: ");
+    let svc = repo.url.clone();
+    let info = curl(&["-u", "admin:admin", &svc]);
+    let info: serde_json::Value = serde_json::from_slice(&info.body).unwrap();
+    let root = info.as_object().unwrap().values().next().unwrap()["rootFolderUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let checked_out = || {
+        let url = format!("{root}/big.bin?cmisselector=object&succinct=true");
+        let r = curl(&["-u", "admin:admin", &url]);
+        let o: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        o["succinctProperties"]["cmis:isVersionSeriesCheckedOut"] == serde_json::json!(true)
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "admin\n").unwrap();
+    let cache = dir.path().join("cache").display().to_string();
+    let args: Vec<String> = [
+        "webdav",
+        "--listen",
+        "127.0.0.1:0",
+        "--url",
+        &svc,
+        "--user",
+        "admin",
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--cache-dir",
+        &cache,
+    ]
+    .map(String::from)
+    .to_vec();
+    let spawn = |d: tempfile::TempDir| DavServer::spawn(d, &args, "WebDAV endpoint: ");
+    let mut dav = spawn(tempfile::tempdir().unwrap());
+    let small = dir.path().join("small");
+    std::fs::write(&small, b"version one\n").unwrap();
+    let big = dir.path().join("big");
+    std::fs::write(&big, bytes(40 << 20, 7)).unwrap();
+    let put = curl(&[
+        "-u",
+        "admin:admin",
+        "-T",
+        small.to_str().unwrap(),
+        &dav.at("big.bin"),
+    ]);
+    assert_eq!(put.status, 201, "{}", dav.log());
+
+    // A slow PUT of 40 MiB: past 16 MiB its upload starts (checkOut).
+    let mut slow = Command::new("curl")
+        .args([
+            "-s",
+            "-u",
+            "admin:admin",
+            "-o",
+            "/dev/null",
+            "--limit-rate",
+            "4M",
+            "-T",
+        ])
+        .arg(&big)
+        .arg(dav.at("big.bin"))
+        .spawn()
+        .unwrap();
+    let mut started = false;
+    for _ in 0..150 {
+        if checked_out() {
+            started = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(started, "the upload started during the PUT: {}", dav.log());
+    dav.kill9();
+    let _ = slow.kill();
+    let _ = slow.wait();
+    assert!(checked_out(), "the crash left the checkout");
+
+    let dav = spawn(tempfile::tempdir().unwrap());
+    let got = curl(&["-u", "admin:admin", &dav.at("big.bin")]);
+    assert_eq!(got.body, b"version one\n");
+    let mut cancelled = false;
+    for _ in 0..100 {
+        if !checked_out() {
+            cancelled = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        cancelled,
+        "the restart cancelled the checkout: {}",
+        dav.log()
+    );
+}

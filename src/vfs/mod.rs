@@ -357,6 +357,7 @@ impl Vfs {
         let mut records = store.records().map_err(|e| VfsError::Io(e.to_string()))?;
         // New files whose creating PUT never completed: not what the
         // client meant to store (it got an error), so not uploaded.
+        let mut unfinished = Vec::new();
         records.retain(|r| {
             let marker = replace::incomplete_marker(&r.path);
             if !marker.exists() {
@@ -367,7 +368,14 @@ impl Vfs {
                 r.name
             );
             let _ = store.remove_record(r.id);
+            unfinished.push(r.clone());
             false
+        });
+        // A replacement streamed into a checkout that cmisfs never checked
+        // in: the checkout is ours to cancel, unless a surviving record of
+        // the same document (committed meanwhile) will check it in.
+        unfinished.retain(|u| {
+            u.object_id.is_some() && !records.iter().any(|r| r.object_id == u.object_id)
         });
         let next_journal = store.next_id().map_err(|e| VfsError::Io(e.to_string()))?;
         // Files of the last run that no record names (local-only files,
@@ -449,6 +457,11 @@ impl Vfs {
             }
         }
         writeback::spawn_worker(vfs.clone());
+        if !unfinished.is_empty() {
+            let v = vfs.clone();
+            vfs.rt
+                .spawn(async move { replace::cancel_unfinished(&v, unfinished).await });
+        }
         trim::spawn_trimmer(vfs.clone());
         if vfs.info.capabilities.changes != ChangesCapability::None {
             changelog::spawn_change_poll(vfs.clone(), log_start);

@@ -101,9 +101,21 @@ impl Vfs {
         let Some((rec, io)) = self.staged_record(fh, ino) else {
             return;
         };
+        // Journaled as incomplete: if cmisfs stops before the commit, the
+        // next start drops it and cancels a checkout the upload left.
+        let marker = incomplete_marker(&rec.path);
+        if let Err(e) = std::fs::File::create(&marker)
+            .map_err(|e| e.to_string())
+            .and_then(|_| self.store.put_record(&rec).map_err(|e| e.to_string()))
+        {
+            tracing::debug!("no streamed replacement of inode {ino}: {e}");
+            let _ = std::fs::remove_file(&marker);
+            return;
+        }
         // Only when no upload of it runs now (the guard moves to the
         // upload task).
         let Ok(guard) = io.try_lock_owned() else {
+            self.forget_staged(&rec);
             return;
         };
         let feed = self
@@ -115,11 +127,13 @@ impl Vfs {
             })
             .flatten();
         let Some(feed) = feed else {
+            self.forget_staged(&rec);
             return;
         };
         if let Err(e) = feed.hold_file(&rec.path) {
             tracing::debug!("no streamed replacement of inode {ino}: {e}");
             feed.abort();
+            self.forget_staged(&rec);
             return;
         }
         let vfs = self.clone();
@@ -128,10 +142,17 @@ impl Vfs {
         });
     }
 
+    /// The journal record of a streamed replacement goes (the stream
+    /// ended; a committed replacement has a record of its own).
+    pub(super) fn forget_staged(&self, rec: &JournalRecord) {
+        let _ = self.store.remove_record(rec.id);
+        let _ = std::fs::remove_file(incomplete_marker(&rec.path));
+    }
+
     /// What a streamed replacement uploads: the staging file of `fh` as
     /// the new content of `ino`'s document, from the token the file's
-    /// content is based on now. Not in the journal: the replacement is not
-    /// the file's until committed.
+    /// content is based on now. Its journal record is marked incomplete:
+    /// the replacement is not the file's until committed.
     pub(super) fn staged_record(
         &self,
         fh: Fh,
@@ -147,7 +168,7 @@ impl Vfs {
             FileState::LocalOnly(_) => return None,
         };
         let rec = JournalRecord {
-            id: writeback::NOT_JOURNALED,
+            id: self.next_journal.fetch_add(1, Ordering::Relaxed),
             parent_id: Self::folder_id(&t, i.parent).ok()?,
             name: names::to_cmis(&i.name).unwrap_or_else(|_| i.name.clone()),
             object_id: Some(object_id),
@@ -280,5 +301,35 @@ impl Vfs {
         self.events.publish([Change::Inode { ino, data: true }]);
         self.wake.notify_one();
         Ok(true)
+    }
+}
+
+/// After a restart: the checkouts that streamed replacements of the last
+/// run left open (cmisfs stopped before their checkIn) are cancelled. A
+/// checkout that is a WebDAV lock's, or not our user's, stays.
+pub(super) async fn cancel_unfinished(vfs: &Vfs, records: Vec<JournalRecord>) {
+    for rec in records {
+        let Some(oid) = rec.object_id.as_deref() else {
+            continue;
+        };
+        let Ok(current) = vfs.binding().object(oid, &super::READ_OPTS).await else {
+            continue;
+        };
+        let Some(pwc) = vfs.own_checkout_of(&current) else {
+            continue;
+        };
+        if vfs.store.checkout(&super::object_key(&current)).is_some() {
+            continue;
+        }
+        match vfs.binding().cancel_check_out(&pwc).await {
+            Ok(()) => tracing::warn!(
+                "cancelled the checkout of '{}' left by a WebDAV upload that never completed",
+                rec.name
+            ),
+            Err(e) => tracing::warn!(
+                "cannot cancel the checkout of '{}' left by an unfinished WebDAV upload: {e}",
+                rec.name
+            ),
+        }
     }
 }

@@ -44,10 +44,6 @@ pub use upload::{upload_record, Source};
 /// Most uploads at once.
 const PARALLEL: usize = 4;
 
-/// The id of an upload's record that is in no journal: a WebDAV PUT's
-/// replacement streamed before it is committed (see `Vfs::note_staged_write`).
-pub const NOT_JOURNALED: u64 = u64::MAX;
-
 /// The result of one upload.
 pub struct Uploaded {
     /// The document our inode now shows.

@@ -187,6 +187,12 @@ impl DavServer {
         format!("{}/{}", self.url.trim_end_matches('/'), path)
     }
 
+    /// SIGKILL (a crash): nothing is flushed.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM, then wait (uploads finish; files the repository refuses
     /// stay in the journal and do not hold it up), SIGKILL after 25 s.
     pub fn stop(&mut self) {

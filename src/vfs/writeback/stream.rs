@@ -25,12 +25,16 @@ pub async fn stream_upload(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(ino);
+    let journaled = staged.clone();
     if let Err(e) = stream_locked(vfs, ino, &feed, staged).await {
         tracing::debug!(
             "streamed upload of {} stopped ({e}); it is uploaded after close instead",
             vfs.display_path(ino)
         );
         feed.abort();
+    }
+    if let Some(rec) = &journaled {
+        vfs.forget_staged(rec);
     }
     {
         let mut streams = vfs.streams.lock().unwrap_or_else(|p| p.into_inner());

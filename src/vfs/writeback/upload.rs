@@ -264,7 +264,6 @@ pub async fn upload_record(
 /// the next attempt checks the content into it.
 async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) {
     let b = vfs.binding();
-    let staged = rec.id == NOT_JOURNALED;
     if let Err(e) = b.cancel_check_out(pwc_id).await {
         tracing::warn!(
             "cannot cancel the checkout of '{}' ({e}); the next upload checks it in",
@@ -282,14 +281,17 @@ async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) 
     if token == rec.base_token {
         return;
     }
-    if !staged {
-        let mut r = rec.clone();
-        r.base_token = token.clone();
-        if let Err(e) = vfs.store.put_record(&r) {
-            tracing::warn!("cannot update the journal record of '{}': {e}", rec.name);
-        }
+    let mut r = rec.clone();
+    r.base_token = token.clone();
+    if let Err(e) = vfs.store.put_record(&r) {
+        tracing::warn!("cannot update the journal record of '{}': {e}", rec.name);
     }
     let mut t = vfs.lock();
+    // No inode's dirty file is this record's (a streamed replacement not
+    // committed yet): the file of that document is rebased instead.
+    let staged = !t
+        .iter()
+        .any(|i| matches!(&i.state, FileState::Dirty(d) if d.journal_id == rec.id));
     for i in t.iter_mut() {
         let ours = staged && i.object_id() == Some(oid);
         match &mut i.state {
