@@ -144,7 +144,8 @@ pub struct VfsArgs {
     pub major_versions: bool,
     /// File name patterns (`*`, `?`) kept local only, never uploaded,
     /// comma-separated; replaces the default list of desktop temp and lock
-    /// files (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~,lu*.tmp`).
+    /// files
+    /// (`.~lock.*#,~$*,*.swp,.*.swx,4913,.DS_Store,._*,.goutputstream-*,*~,lu*.tmp,*___jb_tmp___,*___jb_old___,~*.tmp,#*#`).
     /// An empty value uploads everything.
     #[arg(long, value_delimiter = ',')]
     pub local_only: Option<Vec<String>>,
@@ -378,6 +379,17 @@ mod tests {
             Command::Webdav(w) => Some(w.auth.lock_checkout()),
             _ => None,
         }
+    }
+
+    /// The help text names the VFS's default list exactly.
+    #[test]
+    fn local_only_help_lists_the_defaults() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let mount = cmd.find_subcommand_mut("mount").expect("mount");
+        let help = mount.render_long_help().to_string();
+        let list = cmisfs::vfs::DEFAULT_LOCAL_ONLY.join(",");
+        assert!(help.contains(&format!("(`{list}`)")), "{help}");
     }
 
     #[test]
