@@ -101,6 +101,11 @@ impl Vfs {
         let Some((rec, io)) = self.staged_record(fh, ino) else {
             return;
         };
+        // Only when no upload of it runs now (the guard moves to the
+        // upload task).
+        let Ok(guard) = io.try_lock_owned() else {
+            return;
+        };
         // Journaled as incomplete: if cmisfs stops before the commit, the
         // next start drops it and cancels a checkout the upload left.
         let marker = incomplete_marker(&rec.path);
@@ -112,12 +117,6 @@ impl Vfs {
             let _ = std::fs::remove_file(&marker);
             return;
         }
-        // Only when no upload of it runs now (the guard moves to the
-        // upload task).
-        let Ok(guard) = io.try_lock_owned() else {
-            self.forget_staged(&rec);
-            return;
-        };
         let feed = self
             .with_handle(fh, |h| {
                 let s = h.staged_stream.as_mut().filter(|s| s.feed.is_none())?;
