@@ -32,10 +32,10 @@ impl Vfs {
     /// or COPY onto it): writes go to a staging file, and the file keeps
     /// its content (local bytes not yet uploaded included) until
     /// [`Vfs::commit_replace`]. Released or abandoned before that, or lost
-    /// in a crash (the staging file is in no journal record), the
-    /// replacement changes nothing: a PUT cut short never destroys the
-    /// previous content, and never becomes a version. A replacement
-    /// written by appends may upload while it is written (see
+    /// in a crash (the staging file is in no journal record, or in one
+    /// marked incomplete), the replacement changes nothing: a PUT cut short
+    /// never destroys the previous content, and never becomes a version. A
+    /// replacement written by appends may upload while it is written (see
     /// [`Vfs::note_staged_write`]).
     pub async fn open_replacing(&self, ino: Ino) -> VfsResult<Fh> {
         versions::refuse(&[ino])?;
