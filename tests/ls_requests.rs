@@ -1139,3 +1139,42 @@ async fn a_file_deleted_during_its_first_upload_leaves_nothing() {
     assert!(w.names().await.is_empty(), "left: {:?}", w.names().await);
     assert!(vfs.lookup(dir, "scratch.dat").await.is_err());
 }
+
+/// A new file whose name someone else took on the server before our
+/// upload: theirs keeps the name, ours becomes the conflict copy, and the
+/// mount shows exactly that at once (it used to show our bytes under the
+/// taken name, as the copy's object, until the next listing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_file_whose_name_was_taken_shows_as_its_conflict_copy() {
+    let w = World::new("n").await;
+    let (vfs, dir) = w
+        .vfs(|c| c.write_back_delay = Duration::from_secs(3600))
+        .await;
+    let (a, fh) = vfs.create(dir, "dup.txt", 0o644, RW).await.unwrap();
+    vfs.write(fh, a.ino, 0, b"ours").await.unwrap();
+    vfs.release(fh, a.ino).await.unwrap();
+    let theirs = new_doc(&w.inner, &w.folder, "dup.txt", b"theirs").await;
+    vfs.fsync(a.ino).await.unwrap();
+    let names = w.names().await;
+    assert_eq!(names.len(), 2, "{names:?}");
+    let copy = names
+        .iter()
+        .find(|n| n.starts_with("dup (conflict "))
+        .unwrap();
+    let read = |ino: u64| {
+        let vfs = vfs.clone();
+        async move {
+            let fh = vfs.open(ino, OpenFlags::default()).await.unwrap();
+            let b = vfs.read(fh, ino, 0, 100).await.unwrap();
+            vfs.release(fh, ino).await.unwrap();
+            b
+        }
+    };
+    let named = vfs.lookup(dir, "dup.txt").await.unwrap().ino;
+    assert_ne!(named, a.ino, "the name is theirs again");
+    let id = vfs.getxattr(named, "user.cmis.objectId").await.unwrap();
+    assert_eq!(id, theirs.as_bytes());
+    assert_eq!(read(named).await, &b"theirs"[..]);
+    assert_eq!(vfs.lookup(dir, copy).await.unwrap().ino, a.ino);
+    assert_eq!(read(a.ino).await, &b"ours"[..]);
+}

@@ -234,11 +234,31 @@ fn apply_uploaded(
         vfs.sub_dirty(size);
         i.object = Some(up.object);
         i.expire_attr();
+        // A new file whose name was taken on the server: our inode is the
+        // conflict copy now, under the copy's name, and the name is the
+        // server's document's again (looked up afresh).
+        let renamed = (rec.object_id.is_none() && i.parent == parent).then(|| {
+            let copy = i.object.as_ref().map(|o| o.name()).unwrap_or_default();
+            let copy = names::to_file(copy).name;
+            (std::mem::replace(&mut i.name, copy.clone()), copy)
+        });
         let rekey = i.key != key;
+        if let Some((old, copy)) = &renamed {
+            if let Some(l) = t.get_mut(parent).and_then(|p| p.listing.as_mut()) {
+                if l.entries.get(old) == Some(&ino) {
+                    l.remove(old);
+                }
+                l.insert(copy.clone(), ino);
+            }
+        }
         drop(t);
         let _ = vfs.store.remove_record(rec.id);
         if rekey {
             vfs.lock().rekey(ino, key);
+        }
+        if let Some((old, copy)) = renamed {
+            vfs.publish_entry(parent, &old);
+            vfs.publish_entry(parent, &copy);
         }
         return Ok(());
     }
