@@ -505,7 +505,7 @@ impl ContentCache {
     }
 
     /// Reads `[offset, offset+len)` of an entry made present by
-    /// [`ensure`]: from the chunks still in memory and the cache file.
+    /// [`ContentCache::ensure`]: from the chunks still in memory and the cache file.
     /// A read inside one chunk costs no copy.
     pub fn read(
         &self,
@@ -584,7 +584,7 @@ impl ContentCache {
         Ok(Bytes::from(buf))
     }
 
-    /// Reads `[offset, offset+len)` of a cached entry (after [`ensure`]).
+    /// Reads `[offset, offset+len)` of a cached entry (after [`ContentCache::ensure`]).
     pub fn read_at(path: &Path, offset: u64, len: usize) -> VfsResult<Vec<u8>> {
         let f = std::fs::File::open(path).map_err(|e| io_err("cannot read the cache", e))?;
         read_exact_or_eof(&f, offset, len).map_err(|e| io_err("cannot read the cache", e))

@@ -36,7 +36,7 @@ impl Vfs {
     /// marked incomplete), the replacement changes nothing: a PUT cut short
     /// never destroys the previous content, and never becomes a version. A
     /// replacement written by appends may upload while it is written (see
-    /// [`Vfs::note_staged_write`]).
+    /// `Vfs::note_staged_write`).
     pub async fn open_replacing(&self, ino: Ino) -> VfsResult<Fh> {
         versions::refuse(&[ino])?;
         if self.cfg.read_only {
