@@ -356,6 +356,51 @@ async fn a_server_side_change_makes_a_conflict_copy() {
     );
 }
 
+/// A conflict whose copy's name is taken (another conflict of the same
+/// file in the same second) saves a numbered copy instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_copy_whose_name_is_taken_is_numbered() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let f = write_file(&vfs, ROOT_INO, "shared.txt", b"base").await;
+    vfs.fsync(f).await.unwrap();
+    // The plain copy names of the next seconds are taken.
+    let now = chrono::Utc::now();
+    for s in 0..3 {
+        let name =
+            cmisfs::vfs::names::conflict_name("shared.txt", now + chrono::Duration::seconds(s), 1);
+        e.put_doc(&name, "cmis:document", b"earlier".to_vec()).await;
+    }
+    let fh = vfs.open(f, W).await.unwrap();
+    vfs.write(fh, f, 0, b"ours").await.unwrap();
+    let o = e
+        .binding
+        .object_by_path("/shared.txt", &ReadOptions::default())
+        .await
+        .unwrap();
+    e.binding
+        .set_content(
+            o.id(),
+            ContentUpload::from_bytes("shared.txt", "text/plain", &b"theirs"[..]),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    vfs.fsync(f).await.unwrap();
+    vfs.release(fh, f).await.unwrap();
+    assert_eq!(e.server_content("/shared.txt").await.unwrap(), b"theirs");
+    let list = vfs.readdir(ROOT_INO).await.unwrap();
+    let copy = list
+        .iter()
+        .find(|d| d.name.starts_with("shared (conflict ") && d.name.ends_with(" 2).txt"))
+        .unwrap_or_else(|| panic!("no numbered conflict copy in {list:?}"));
+    assert_eq!(
+        e.server_content(&format!("/{}", copy.name)).await.unwrap(),
+        b"ours"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_journal_is_replayed_after_a_crash() {
     let e = env().await;

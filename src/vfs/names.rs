@@ -200,11 +200,17 @@ pub fn disambiguate(file_name: &str, stable_key: &str) -> String {
     )
 }
 
-/// The name of a conflict copy: `NAME (conflict YYYY-MM-DD HHMMSS).EXT`.
-pub fn conflict_name(file_name: &str, when: DateTime<Utc>) -> String {
+/// The name of a conflict copy: `NAME (conflict YYYY-MM-DD HHMMSS).EXT`;
+/// the `n`th copy of one second (from 2 on) ends its suffix with ` n`.
+pub fn conflict_name(file_name: &str, when: DateTime<Utc>, n: u32) -> String {
+    let nth = if n > 1 {
+        format!(" {n}")
+    } else {
+        String::new()
+    };
     shorten(
         file_name,
-        &format!(" (conflict {})", when.format("%Y-%m-%d %H%M%S")),
+        &format!(" (conflict {}{nth})", when.format("%Y-%m-%d %H%M%S")),
     )
 }
 
@@ -265,8 +271,12 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(
-            conflict_name("report.odt", when),
+            conflict_name("report.odt", when, 1),
             "report (conflict 2026-11-24 070809).odt"
+        );
+        assert_eq!(
+            conflict_name("report.odt", when, 2),
+            "report (conflict 2026-11-24 070809 2).odt"
         );
     }
 

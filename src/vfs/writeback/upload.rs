@@ -307,16 +307,35 @@ async fn undo_checkout(vfs: &Vfs, rec: &JournalRecord, oid: &str, pwc_id: &str) 
     }
 }
 
+/// Numbered conflict copies of one file tried in one second before the
+/// server's refusal counts (it may refuse the name for another reason).
+const MAX_CONFLICT_COPIES: u32 = 20;
+
 async fn conflict_copy(vfs: &Vfs, rec: &JournalRecord) -> Result<CmisObject, CmisError> {
-    let name = names::conflict_name(&rec.name, chrono::Utc::now());
-    let props = Properties::new()
-        .with_string(prop::NAME, name.clone())
-        .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+    let when = chrono::Utc::now();
     let b = vfs.binding();
-    let o = send(vfs, rec, Source::CacheFile, true, |c| {
-        b.create_document(Some(&rec.parent_id), &props, Some(c), None)
-    })
-    .await?;
+    // Two conflicts of one file in one second: the second copy's name is
+    // numbered, not refused (which would fail the upload for good).
+    let mut n = 1;
+    let (o, name) = loop {
+        let name = names::conflict_name(&rec.name, when, n);
+        let props = Properties::new()
+            .with_string(prop::NAME, name.clone())
+            .with_id(prop::OBJECT_TYPE_ID, "cmis:document");
+        match send(vfs, rec, Source::CacheFile, true, |c| {
+            b.create_document(Some(&rec.parent_id), &props, Some(c), None)
+        })
+        .await
+        {
+            Ok(o) => break (o, name),
+            Err(CmisError::NameConstraintViolation(_) | CmisError::ContentAlreadyExists(_))
+                if n < MAX_CONFLICT_COPIES =>
+            {
+                n += 1
+            }
+            Err(e) => return Err(e),
+        }
+    };
     tracing::warn!(
         "conflict: '{}' changed on the server while we had changes; the server's copy is kept, ours is saved as '{name}'",
         rec.name
