@@ -53,6 +53,9 @@ struct Counting {
     check_ins: AtomicU64,
     /// The next cancelCheckOut fails with a 503.
     fail_cancel: AtomicBool,
+    /// This many createDocument requests fail with a 503 (a server that
+    /// is briefly unwell), then they pass again.
+    fail_creates: AtomicU64,
 }
 
 impl Counting {
@@ -74,6 +77,7 @@ impl Counting {
             fail_check_in: AtomicBool::new(false),
             check_ins: AtomicU64::new(0),
             fail_cancel: AtomicBool::new(false),
+            fail_creates: AtomicU64::new(0),
         })
     }
 
@@ -149,6 +153,16 @@ impl Binding for Counting {
     ) -> Result<CmisObject> {
         self.change();
         self.held(&self.hold_creates).await;
+        let failing = self
+            .fail_creates
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(CmisError::Http {
+                status: 503,
+                url: String::new(),
+                message: "injected".into(),
+            });
+        }
         self.inner.create_document(f, p, c, v).await
     }
     async fn create_folder(&self, f: &str, p: &Properties) -> Result<CmisObject> {
@@ -1031,6 +1045,23 @@ async fn a_checkout_left_by_a_failed_upload_is_checked_in_by_the_retry() {
 /// become a conflict copy of their own, and the server's copy stays.
 /// (The growing file also used to overrun the upload's announced length:
 /// the server refused the body and fsync failed.)
+/// fsync rides out a server that is unwell for a moment (two 503s in a
+/// row): the save succeeds instead of failing with EIO, and the document
+/// is created once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsync_retries_a_brief_server_failure() {
+    let w = World::new("f").await;
+    let (vfs, dir) = w.vfs(|_| {}).await;
+    let (a, fh) = vfs.create(dir, "saved.txt", 0o644, RW).await.unwrap();
+    vfs.write(fh, a.ino, 0, b"the report").await.unwrap();
+    w.counting.fail_creates.store(2, Ordering::SeqCst);
+    vfs.fsync(a.ino).await.unwrap();
+    vfs.release(fh, a.ino).await.unwrap();
+    assert_eq!(w.counting.fail_creates.load(Ordering::SeqCst), 0);
+    assert_eq!(w.content("saved.txt").await, b"the report");
+    assert_eq!(w.names().await, ["saved.txt"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_during_a_conflict_upload_are_kept() {
     let w = World::new("w").await;

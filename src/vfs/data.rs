@@ -67,6 +67,8 @@ fn read_local(path: &std::path::Path, len: u64, offset: u64, size: u32) -> VfsRe
     ContentCache::read_at(path, offset, n).map(Bytes::from)
 }
 
+/// How long fsync retries an upload that met a transient failure.
+const FSYNC_RETRIES: Duration = Duration::from_secs(5);
 const MIN_WINDOW: u64 = 1 << 20;
 const MAX_WINDOW: u64 = 64 << 20;
 /// How far from the previous read a read still counts as sequential.
@@ -519,17 +521,39 @@ impl Vfs {
         }
     }
 
-    /// Uploads now and waits: the server's answer is the result.
+    /// Uploads now and waits: the server's answer is the result. A server
+    /// hiccup (a 503, a dropped connection) is retried for a few seconds,
+    /// as metadata calls are: an editor's save or a WebDAV PUT fails only
+    /// if the server stays unwell (the write-back goes on retrying then).
     pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
         self.finish_stream(ino);
-        let dirty = {
-            let t = self.lock();
-            t.get(ino).is_some_and(|i| i.is_dirty() && !i.unlinked)
-        };
-        if !dirty {
-            return Ok(());
+        let deadline = Instant::now() + FSYNC_RETRIES;
+        let mut delay = Duration::from_millis(100);
+        // The retries here count as one attempt for the write-back's backoff.
+        let attempts = self.lock().get(ino).map_or(0, |i| i.attempts);
+        loop {
+            let dirty = {
+                let t = self.lock();
+                t.get(ino).is_some_and(|i| i.is_dirty() && !i.unlinked)
+            };
+            if !dirty {
+                return Ok(());
+            }
+            match writeback::upload_inode(self, ino).await {
+                Err(VfsError::Io(m))
+                    if Instant::now() + delay < deadline
+                        && self.lock().get(ino).is_some_and(|i| i.refused.is_none()) =>
+                {
+                    if let Some(i) = self.lock().get_mut(ino) {
+                        i.attempts = attempts;
+                    }
+                    tracing::debug!("fsync: retrying the upload after: {m}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(1));
+                }
+                r => return r,
+            }
         }
-        writeback::upload_inode(self, ino).await
     }
 
     pub async fn release(&self, fh: Fh, ino: Ino) -> VfsResult<()> {
