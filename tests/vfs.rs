@@ -319,15 +319,12 @@ async fn mtime_and_mode_survive_a_remount() {
     assert_eq!(a.attr.size, 7);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_side_change_makes_a_conflict_copy() {
-    let e = env().await;
-    let vfs = e.vfs().await;
-    let f = write_file(&vfs, ROOT_INO, "shared.txt", b"base").await;
-    vfs.fsync(f).await.unwrap();
+/// Writes "ours" into shared.txt while someone else saves "theirs" there,
+/// fsyncs, and returns the names of the conflict copies holding "ours"
+/// (the server's copy stays "theirs").
+async fn ours_meets_theirs(e: &Env, vfs: &Arc<Vfs>, f: u64) -> Vec<String> {
     let fh = vfs.open(f, W).await.unwrap();
     vfs.write(fh, f, 0, b"ours").await.unwrap();
-    // Someone else saves meanwhile.
     let o = e
         .binding
         .object_by_path("/shared.txt", &ReadOptions::default())
@@ -345,15 +342,25 @@ async fn a_server_side_change_makes_a_conflict_copy() {
     vfs.fsync(f).await.unwrap();
     vfs.release(fh, f).await.unwrap();
     assert_eq!(e.server_content("/shared.txt").await.unwrap(), b"theirs");
-    let list = vfs.readdir(ROOT_INO).await.unwrap();
-    let copy = list
-        .iter()
-        .find(|d| d.name.starts_with("shared (conflict "))
-        .unwrap_or_else(|| panic!("no conflict copy in {list:?}"));
-    assert_eq!(
-        e.server_content(&format!("/{}", copy.name)).await.unwrap(),
-        b"ours"
-    );
+    let mut copies = Vec::new();
+    for d in vfs.readdir(ROOT_INO).await.unwrap() {
+        if d.name.starts_with("shared (conflict ")
+            && e.server_content(&format!("/{}", d.name)).await.unwrap() == b"ours"
+        {
+            copies.push(d.name);
+        }
+    }
+    copies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_side_change_makes_a_conflict_copy() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let f = write_file(&vfs, ROOT_INO, "shared.txt", b"base").await;
+    vfs.fsync(f).await.unwrap();
+    let copies = ours_meets_theirs(&e, &vfs, f).await;
+    assert_eq!(copies.len(), 1, "{copies:?}");
 }
 
 /// A conflict whose copy's name is taken (another conflict of the same
@@ -367,37 +374,14 @@ async fn a_conflict_copy_whose_name_is_taken_is_numbered() {
     // The plain copy names of the next seconds are taken.
     let now = chrono::Utc::now();
     for s in 0..3 {
-        let name =
-            cmisfs::vfs::names::conflict_name("shared.txt", now + chrono::Duration::seconds(s), 1);
+        let when = now + chrono::Duration::seconds(s);
+        let name = cmisfs::vfs::names::conflict_name("shared.txt", when, 1);
         e.put_doc(&name, "cmis:document", b"earlier".to_vec()).await;
     }
-    let fh = vfs.open(f, W).await.unwrap();
-    vfs.write(fh, f, 0, b"ours").await.unwrap();
-    let o = e
-        .binding
-        .object_by_path("/shared.txt", &ReadOptions::default())
-        .await
-        .unwrap();
-    e.binding
-        .set_content(
-            o.id(),
-            ContentUpload::from_bytes("shared.txt", "text/plain", &b"theirs"[..]),
-            true,
-            None,
-        )
-        .await
-        .unwrap();
-    vfs.fsync(f).await.unwrap();
-    vfs.release(fh, f).await.unwrap();
-    assert_eq!(e.server_content("/shared.txt").await.unwrap(), b"theirs");
-    let list = vfs.readdir(ROOT_INO).await.unwrap();
-    let copy = list
-        .iter()
-        .find(|d| d.name.starts_with("shared (conflict ") && d.name.ends_with(" 2).txt"))
-        .unwrap_or_else(|| panic!("no numbered conflict copy in {list:?}"));
-    assert_eq!(
-        e.server_content(&format!("/{}", copy.name)).await.unwrap(),
-        b"ours"
+    let copies = ours_meets_theirs(&e, &vfs, f).await;
+    assert!(
+        copies.len() == 1 && copies[0].ends_with(" 2).txt"),
+        "one numbered copy: {copies:?}"
     );
 }
 
@@ -1470,6 +1454,102 @@ async fn an_incomplete_put_of_a_new_file_is_dropped_after_a_crash() {
         .map(|f| f.file_name())
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A WebDAV PUT of a new name: create, write `data` a MiB at a time,
+/// commit, fsync, release.
+async fn put_new(vfs: Arc<Vfs>, name: &'static str, data: Vec<u8>) -> Result<u64, VfsError> {
+    let mib = 1usize << 20;
+    let (a, fh) = vfs.create_replacing(ROOT_INO, name, 0o644, W).await?;
+    for (k, chunk) in data.chunks(mib).enumerate() {
+        vfs.write(fh, a.ino, (k * mib) as u64, chunk).await?;
+    }
+    vfs.commit_replace(fh, a.ino).await?;
+    vfs.fsync(a.ino).await?;
+    vfs.release(fh, a.ino).await?;
+    Ok(a.ino)
+}
+
+/// Two PUTs of one new name at once (two WebDAV clients, both found no
+/// file): the second waits until the first is complete and then replaces
+/// it as a whole. Before, it wrote into the first one's file: the bytes
+/// mixed, and a second createDocument of the name made conflict copies.
+/// When the first breaks off, the second makes the file anew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_puts_of_one_new_name_do_not_mix() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let mib = 1usize << 20;
+    let ours = vec![b'a'; 2 * mib];
+    let theirs = vec![b'b'; 2 * mib];
+    for (name, first_completes) in [("same.bin", true), ("cut.bin", false)] {
+        let (a, fh) = vfs
+            .create_replacing(ROOT_INO, name, 0o644, W)
+            .await
+            .unwrap();
+        vfs.write(fh, a.ino, 0, &ours[..mib]).await.unwrap();
+        let second = tokio::spawn(put_new(vfs.clone(), name, theirs.clone()));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!second.is_finished(), "the second PUT waits for the first");
+        vfs.write(fh, a.ino, mib as u64, &ours[mib..])
+            .await
+            .unwrap();
+        if first_completes {
+            assert!(vfs.commit_replace(fh, a.ino).await.unwrap());
+            vfs.fsync(a.ino).await.unwrap();
+        } else {
+            vfs.abandon(fh, a.ino).await.unwrap();
+        }
+        vfs.release(fh, a.ino).await.unwrap();
+        second.await.unwrap().unwrap();
+        assert!(
+            e.server_content(&format!("/{name}")).await.unwrap() == theirs,
+            "{name}: the later PUT's bytes, whole"
+        );
+    }
+    let mut names: Vec<_> = vfs
+        .readdir(ROOT_INO)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["cut.bin", "same.bin"], "no conflict copies");
+    assert!(vfs.pending().is_empty());
+}
+
+/// Eight PUTs of one new name at once, as eight WebDAV clients send them:
+/// one file, holding one PUT's bytes whole, and no conflict copies. (The
+/// check for the name and the new inode were apart: two requests on two
+/// threads both made the file, and both createDocuments met.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_puts_of_one_new_name_leave_one_whole_file() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let bodies: Vec<Vec<u8>> = (0..8u8).map(|k| vec![b'a' + k; 3 << 20]).collect();
+    let puts: Vec<_> = bodies
+        .iter()
+        .map(|b| tokio::spawn(put_new(vfs.clone(), "many.bin", b.clone())))
+        .collect();
+    let mut inodes = std::collections::HashSet::new();
+    for p in puts {
+        inodes.insert(p.await.unwrap().unwrap());
+    }
+    assert_eq!(inodes.len(), 1, "one file");
+    let got = e.server_content("/many.bin").await.unwrap();
+    assert!(bodies.contains(&got), "one PUT's bytes, whole");
+    let names: Vec<_> = vfs
+        .readdir(ROOT_INO)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(names, ["many.bin"], "no conflict copies");
+    assert!(vfs.pending().is_empty());
 }
 
 /// `upload_chunk_size` on the embedded repository: a new file and a

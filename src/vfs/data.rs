@@ -487,6 +487,17 @@ impl Vfs {
             return Ok(());
         }
         self.abort_stream(ino);
+        // Another writer's bytes (a replacement staged meanwhile) are not
+        // this writer's to drop.
+        let others = self
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|(k, h)| *k != fh && h.ino == ino && (h.write || h.staging.is_some()));
+        if others {
+            return Ok(());
+        }
         let new_file = {
             let mut t = self.lock();
             let Some(i) = t.get_mut(ino) else {

@@ -14,20 +14,37 @@ impl Vfs {
         mode: u32,
         flags: OpenFlags,
     ) -> VfsResult<(Attr, Fh)> {
+        self.create_marked(parent, name, mode, flags, false).await
+    }
+
+    /// [`Vfs::create`]; `incomplete`: a new file's handle carries its
+    /// incomplete-marker (see [`Vfs::create_replacing`]) from before the
+    /// name is visible to other requests.
+    pub(super) async fn create_marked(
+        &self,
+        parent: Ino,
+        name: &str,
+        mode: u32,
+        flags: OpenFlags,
+        incomplete: bool,
+    ) -> VfsResult<(Attr, Fh)> {
         versions::refuse(&[parent])?;
-        let r = self.create_inner(parent, name, mode, flags).await;
+        let r = self
+            .create_inner(parent, name, mode, flags, incomplete)
+            .await;
         if r.is_ok() {
             self.publish_entry(parent, name);
         }
         r
     }
 
-    pub(super) async fn create_inner(
+    async fn create_inner(
         &self,
         parent: Ino,
         name: &str,
         mode: u32,
         flags: OpenFlags,
+        incomplete: bool,
     ) -> VfsResult<(Attr, Fh)> {
         if self.cfg.read_only {
             return Err(VfsError::ReadOnly);
@@ -88,6 +105,7 @@ impl Vfs {
         let id = self.next_journal.fetch_add(1, Ordering::Relaxed);
         let path = self.dirty_dir.join(format!("{id}"));
         std::fs::File::create(&path).map_err(|e| io_err("cannot create a cache file", e))?;
+        let cache_file = path.clone();
         let state = if local_only {
             FileState::LocalOnly(path)
         } else {
@@ -125,23 +143,69 @@ impl Vfs {
         if mode & 0o7777 != 0o644 {
             i.user_mode = Some(mode & 0o7777);
         }
-        let mut t = self.lock();
-        let ino = t.insert(i);
-        if let Some(p) = t.get_mut(parent) {
-            p.listing
-                .get_or_insert_with(Listing::partial)
-                .insert(name.to_string(), ino);
-        }
-        Self::touch_dir(&mut t, parent);
-        let attr = self.attr_of(&t, ino)?;
-        let streamable = t
-            .get(ino)
-            .is_some_and(|i| matches!(i.state, FileState::Dirty(_)));
-        drop(t);
+        // Another request made the name since the check above (two WebDAV
+        // PUTs at once: unlike the kernel, nothing serializes them): that
+        // file is the one to open, this one goes.
+        let journal_id = match &i.state {
+            FileState::Dirty(d) => Some(d.journal_id),
+            _ => None,
+        };
+        let marker = match &i.state {
+            FileState::Dirty(_) if incomplete => {
+                let m = replace::incomplete_marker(&cache_file);
+                if let Err(e) = std::fs::File::create(&m) {
+                    if let Some(id) = journal_id {
+                        let _ = self.store.remove_record(id);
+                    }
+                    let _ = std::fs::remove_file(&cache_file);
+                    return Err(io_err("cannot create a cache file", e));
+                }
+                Some(m)
+            }
+            _ => None,
+        };
+        let made = {
+            let mut t = self.lock();
+            let taken = t
+                .get(parent)
+                .and_then(|p| p.listing.as_ref())
+                .is_some_and(|l| l.entries.contains_key(name));
+            if taken {
+                None
+            } else {
+                let ino = t.insert(i);
+                // Its handle (and marker) first: a request that finds the
+                // name finds it incomplete.
+                let fh = self.new_handle(ino, true);
+                if marker.is_some() {
+                    self.with_handle(fh, |h| h.marker = marker.clone());
+                }
+                if let Some(p) = t.get_mut(parent) {
+                    p.listing
+                        .get_or_insert_with(Listing::partial)
+                        .insert(name.to_string(), ino);
+                }
+                Self::touch_dir(&mut t, parent);
+                let attr = self.attr_of(&t, ino)?;
+                let streamable = t
+                    .get(ino)
+                    .is_some_and(|i| matches!(i.state, FileState::Dirty(_)));
+                Some((ino, fh, attr, streamable))
+            }
+        };
+        let Some((ino, fh, attr, streamable)) = made else {
+            if let Some(id) = journal_id {
+                let _ = self.store.remove_record(id);
+            }
+            let _ = std::fs::remove_file(&cache_file);
+            if let Some(m) = &marker {
+                let _ = std::fs::remove_file(m);
+            }
+            return Box::pin(self.create_inner(parent, name, mode, flags, incomplete)).await;
+        };
         if streamable {
             self.track_appends(ino, name);
         }
-        let fh = self.new_handle(ino, true);
         Ok((attr, fh))
     }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::data::Stream;
 use super::events::Change;
@@ -42,6 +42,7 @@ impl Vfs {
         if self.cfg.read_only {
             return Err(VfsError::ReadOnly);
         }
+        self.wait_complete(ino).await?;
         self.ensure_pwc(ino).await;
         self.may_write(ino).await?;
         let fh = self.new_handle(ino, false);
@@ -178,6 +179,37 @@ impl Vfs {
         Some((rec, i.io_lock.clone()))
     }
 
+    /// Waits until no PUT that made `ino` as a new file is still writing
+    /// it. That PUT writes into the file itself (see
+    /// [`Vfs::create_replacing`]), so a replacement committed meanwhile
+    /// would take the rest of its bytes. Fails with `NotFound` when that
+    /// PUT broke off and the file went with it.
+    async fn wait_complete(&self, ino: Ino) -> VfsResult<()> {
+        let deadline = Instant::now() + self.cfg.request_timeout * 20;
+        loop {
+            let writing = self
+                .handles
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .any(|h| h.ino == ino && h.marker.is_some());
+            if !writing {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(VfsError::Locked(format!(
+                    "{} is being written by another request",
+                    self.display_path(ino)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        match self.lock().get(ino) {
+            Some(i) if !i.unlinked => Ok(()),
+            _ => Err(VfsError::NotFound(format!("inode {ino}"))),
+        }
+    }
+
     /// Takes the staging file of `fh` (deleted) and breaks off its
     /// streamed upload: the replacement is dropped.
     pub(super) fn drop_staging(&self, fh: Fh) -> bool {
@@ -200,7 +232,10 @@ impl Vfs {
     /// [`Vfs::create`] (the upload may stream while the body arrives), but
     /// the file counts as incomplete until [`Vfs::commit_replace`]. If
     /// cmisfs stops before that, the next start drops its journal record
-    /// instead of uploading a cut-off body.
+    /// instead of uploading a cut-off body. If the name exists by now (two
+    /// PUTs of one new name at once), this is a replacement of that file
+    /// ([`Vfs::open_replacing`]), once its own PUT is complete: the bytes
+    /// of two PUTs never mix.
     pub async fn create_replacing(
         &self,
         parent: Ino,
@@ -208,23 +243,39 @@ impl Vfs {
         mode: u32,
         flags: OpenFlags,
     ) -> VfsResult<(Attr, Fh)> {
-        let (attr, fh) = self.create(parent, name, mode, flags).await?;
-        let path = {
-            let t = self.lock();
-            match t.get(attr.ino).map(|i| &i.state) {
-                Some(FileState::Dirty(d)) => Some(d.path.clone()),
-                _ => None,
-            }
+        let exclusive = OpenFlags {
+            exclusive: true,
+            ..flags
         };
-        if let Some(path) = path {
-            let marker = incomplete_marker(&path);
-            if let Err(e) = std::fs::File::create(&marker) {
-                let _ = self.release(fh, attr.ino).await;
-                return Err(io_err("cannot create a cache file", e));
+        // Again if the file went while we waited (its PUT broke off).
+        for _ in 0..3 {
+            match self
+                .create_marked(parent, name, mode, exclusive, true)
+                .await
+            {
+                Ok(made) => return Ok(made),
+                Err(VfsError::Exists(_)) if !flags.exclusive => {
+                    tracing::debug!("PUT of '{name}': made by another request meanwhile");
+                }
+                Err(e) => return Err(e),
             }
-            self.with_handle(fh, |h| h.marker = Some(marker));
+            let attr = match self.lookup(parent, name).await {
+                Ok(a) if a.kind == FileKind::Directory => {
+                    return Err(VfsError::IsDir(name.to_string()))
+                }
+                Ok(a) => a,
+                Err(VfsError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            match self.open_replacing(attr.ino).await {
+                Ok(fh) => return Ok((attr, fh)),
+                Err(VfsError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            }
         }
-        Ok((attr, fh))
+        Err(VfsError::Locked(format!(
+            "'{name}' is being created and removed by other requests; try again"
+        )))
     }
 
     /// Takes the incomplete-marker of a handle and deletes the file.

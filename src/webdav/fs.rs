@@ -137,13 +137,23 @@ impl DavFs {
                     return Err(FsError::Forbidden);
                 }
                 // A whole new content: the old stays until it is complete.
-                let fh = if flags.write && flags.truncate && !flags.append && !flags.read {
+                let replace = flags.write && flags.truncate && !flags.append && !flags.read;
+                let opened = if replace {
                     self.backend.open_replacing(attr.ino, flags).await
                 } else {
                     self.backend.open(attr.ino, flags).await
+                };
+                match opened {
+                    Ok(fh) => (attr, fh),
+                    // A file another PUT was making, gone as that PUT
+                    // broke off while this one waited for it.
+                    Err(VfsError::NotFound(_)) if replace && o.create => self
+                        .backend
+                        .create_replacing(parent, name, flags)
+                        .await
+                        .map_err(fs_err)?,
+                    Err(e) => return Err(fs_err(e)),
                 }
-                .map_err(fs_err)?;
-                (attr, fh)
             }
             // A PUT's new file: dropped at the next start if cmisfs stops
             // before the body is complete.
