@@ -205,6 +205,31 @@ fn bad_input_gets_a_4xx_and_a_log_line() {
         &at("/f"),
     ]);
     assert_eq!(r.status, 400);
+    // DELETE of the root is refused before anything goes (dav-server
+    // deleted every member first).
+    assert_eq!(curl(&["-X", "DELETE", &at("/")]).status, 403);
+    assert_eq!(
+        curl(&["-X", "DELETE", "--path-as-is", &at("//")]).status,
+        403
+    );
+    assert_eq!(curl(&[&at("/f")]).body, b"x", "DELETE / deleted nothing");
+    // A collection moved into itself (the repository's constraint error
+    // was a 500).
+    for p in ["/m/", "/m/n/"] {
+        assert_eq!(curl(&["-X", "MKCOL", &at(p)]).status, 201);
+    }
+    let into = format!("Destination: {}", at("/m/n/o/"));
+    for m in ["MOVE", "COPY"] {
+        assert_eq!(curl(&["-X", m, "-H", &into, &at("/m/")]).status, 403);
+    }
+    assert_eq!(
+        curl(&["-X", "PROPFIND", "-H", "Depth: 1", &at("/m/n/")])
+            .text()
+            .matches("<D:response>")
+            .count(),
+        1,
+        "nothing in /m/n/"
+    );
     // Still serving, and every refusal was logged.
     assert_eq!(curl(&[&at("/f")]).body, b"x");
     let log = s.log();
@@ -216,6 +241,8 @@ fn bad_input_gets_a_4xx_and_a_log_line() {
         "too large",
         "Depth: infinity",
         "Destination not on this server",
+        "the root collection cannot be deleted",
+        "destination inside the source",
     ] {
         assert!(log.contains(why), "no log line for {why}:\n{log}");
     }

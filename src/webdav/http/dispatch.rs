@@ -90,6 +90,39 @@ async fn dispatch(
         }
     }
 
+    // A collection copied or moved into itself: dav-server would walk the
+    // tree it is adding to.
+    if let (Some(src), Some(dst)) = (dav_path(&raw_path), &dest) {
+        let mut inside = src.as_bytes().to_vec();
+        if inside.last() != Some(&b'/') {
+            inside.push(b'/');
+        }
+        if dst.as_bytes().starts_with(&inside) {
+            log_refusal(
+                peer,
+                &method,
+                &raw_path,
+                StatusCode::FORBIDDEN,
+                "destination inside the source",
+            );
+            return Err(status(StatusCode::FORBIDDEN));
+        }
+    }
+
+    // dav-server deletes a collection's members before the collection
+    // itself: the root would be emptied, then refused.
+    if m == "DELETE" && dav_path(&raw_path).is_some_and(|p| p.as_bytes().iter().all(|&b| b == b'/'))
+    {
+        log_refusal(
+            peer,
+            &method,
+            &raw_path,
+            StatusCode::FORBIDDEN,
+            "the root collection cannot be deleted",
+        );
+        return Err(status(StatusCode::FORBIDDEN));
+    }
+
     if m == "PROPFIND" {
         let infinite = req
             .headers()
