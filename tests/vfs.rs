@@ -210,6 +210,37 @@ async fn save_by_rename_keeps_identity_and_makes_a_version() {
     ));
 }
 
+/// A folder moved into itself or below is refused with EINVAL before
+/// the repository is asked (a WebDAV MOVE reaches the VFS without the
+/// kernel's check; the repository's constraint error was an EIO).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_is_not_moved_into_itself() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    let a = vfs.mkdir(ROOT_INO, "a", 0o755).await.unwrap();
+    let b = vfs.mkdir(a.ino, "b", 0o755).await.unwrap();
+    for (into, name) in [(b.ino, "c"), (a.ino, "a2")] {
+        let err = vfs
+            .rename(ROOT_INO, "a", into, name, false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.errno(), 22, "EINVAL: {err}");
+    }
+    // Beside itself is fine.
+    vfs.rename(a.ino, "b", ROOT_INO, "b", false).await.unwrap();
+    let names: Vec<_> = vfs
+        .readdir(ROOT_INO)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(
+        names.contains(&"a".to_string()) && names.contains(&"b".to_string()),
+        "{names:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mv_link_and_unlink() {
     let e = env().await;

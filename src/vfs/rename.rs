@@ -40,6 +40,20 @@ impl Vfs {
         }
         let new_cmis = Self::check_name(new_name)?;
         let src = self.lookup(parent, name).await?;
+        // A folder into itself or below (the kernel refuses this before it
+        // asks; a WebDAV MOVE does not).
+        if src.kind == FileKind::Directory {
+            let t = self.lock();
+            let mut at = Some(new_parent);
+            while let Some(ino) = at {
+                if ino == src.ino {
+                    return Err(VfsError::InvalidArgument(format!(
+                        "cannot move '{name}' into itself"
+                    )));
+                }
+                at = t.get(ino).map(|i| i.parent).filter(|&p| p != ino);
+            }
+        }
         let dst = match self.lookup(new_parent, new_name).await {
             Ok(a) => Some(a),
             Err(VfsError::NotFound(_)) => None,
