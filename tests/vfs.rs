@@ -1583,6 +1583,36 @@ async fn many_puts_of_one_new_name_leave_one_whole_file() {
     assert!(vfs.pending().is_empty());
 }
 
+/// A PUT whose file is deleted while its body arrives fails at the
+/// commit (before, it answered 201 or 204 for a file that was gone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_whose_file_is_deleted_meanwhile_fails() {
+    let e = env().await;
+    let vfs = e.vfs().await;
+    // A new file.
+    let (a, fh) = vfs
+        .create_replacing(ROOT_INO, "new.bin", 0o644, W)
+        .await
+        .unwrap();
+    vfs.write(fh, a.ino, 0, b"half").await.unwrap();
+    vfs.unlink(ROOT_INO, "new.bin").await.unwrap();
+    let err = vfs.commit_replace(fh, a.ino).await.unwrap_err();
+    assert!(matches!(err, VfsError::NotFound(_)), "{err}");
+    vfs.release(fh, a.ino).await.unwrap();
+    // A replacement of a document.
+    let f = write_file(&vfs, ROOT_INO, "old.bin", b"old").await;
+    vfs.fsync(f).await.unwrap();
+    let put = vfs.open_replacing(f).await.unwrap();
+    vfs.write(put, f, 0, b"new").await.unwrap();
+    vfs.unlink(ROOT_INO, "old.bin").await.unwrap();
+    let err = vfs.commit_replace(put, f).await.unwrap_err();
+    assert!(matches!(err, VfsError::NotFound(_)), "{err}");
+    vfs.release(put, f).await.unwrap();
+    assert!(e.server_content("/new.bin").await.is_none());
+    assert!(e.server_content("/old.bin").await.is_none());
+    assert!(vfs.pending().is_empty());
+}
+
 /// `upload_chunk_size` on the embedded repository: a new file and a
 /// second version go up in pieces (the first with createDocument /
 /// setContentStream or checkIn's PWC, the rest appended), byte-exact.

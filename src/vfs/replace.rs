@@ -295,6 +295,23 @@ impl Vfs {
     /// by [`Vfs::create_replacing`] complete. Returns whether `fh` had
     /// either to commit.
     pub async fn commit_replace(&self, fh: Fh, ino: Ino) -> VfsResult<bool> {
+        // Deleted (a DELETE, an rm on the mount) while the body arrived:
+        // the request fails rather than report a file that is not there.
+        let deleted = {
+            let t = self.lock();
+            match t.get(ino) {
+                Some(i) if i.unlinked => Some(i.name.clone()),
+                Some(_) => None,
+                None => Some(format!("inode {ino}")),
+            }
+        };
+        if let Some(name) = deleted {
+            if self.drop_marker(fh) | self.drop_staging(fh) {
+                return Err(VfsError::NotFound(format!(
+                    "'{name}' was deleted while it was being written"
+                )));
+            }
+        }
         if self.drop_marker(fh) {
             return Ok(true);
         }
