@@ -67,8 +67,10 @@ fn read_local(path: &std::path::Path, len: u64, offset: u64, size: u32) -> VfsRe
     ContentCache::read_at(path, offset, n).map(Bytes::from)
 }
 
-/// How long fsync retries an upload that met a transient failure.
+/// How long fsync retries an upload that met a transient failure, and one
+/// that found the server unreachable.
 const FSYNC_RETRIES: Duration = Duration::from_secs(5);
+const FSYNC_RETRIES_UNREACHABLE: Duration = Duration::from_secs(1);
 const MIN_WINDOW: u64 = 1 << 20;
 const MAX_WINDOW: u64 = 64 << 20;
 /// How far from the previous read a read still counts as sequential.
@@ -538,7 +540,7 @@ impl Vfs {
     /// if the server stays unwell (the write-back goes on retrying then).
     pub async fn fsync(&self, ino: Ino) -> VfsResult<()> {
         self.finish_stream(ino);
-        let deadline = Instant::now() + FSYNC_RETRIES;
+        let start = Instant::now();
         let mut delay = Duration::from_millis(100);
         // The retries here count as one attempt for the write-back's backoff.
         let attempts = self.lock().get(ino).map_or(0, |i| i.attempts);
@@ -552,8 +554,16 @@ impl Vfs {
             }
             match writeback::upload_inode(self, ino).await {
                 Err(VfsError::Io(m))
-                    if Instant::now() + delay < deadline
-                        && self.lock().get(ino).is_some_and(|i| i.refused.is_none()) =>
+                    if self.lock().get(ino).is_some_and(|i| {
+                        // As `with_retries`: a server that does not answer
+                        // at all gets one second, a flaky one five.
+                        let budget = if i.unreachable {
+                            FSYNC_RETRIES_UNREACHABLE
+                        } else {
+                            FSYNC_RETRIES
+                        };
+                        i.refused.is_none() && start.elapsed() + delay < budget
+                    }) =>
                 {
                     if let Some(i) = self.lock().get_mut(ino) {
                         i.attempts = attempts;

@@ -116,6 +116,9 @@ pub struct Inode {
     pub last_error: Option<String>,
     /// Failed uploads so far (backoff).
     pub attempts: u32,
+    /// The last upload could not connect at all (the server is down):
+    /// fsync gives up retrying sooner.
+    pub unreachable: bool,
     /// The last upload was refused for good (permission, constraint...):
     /// shutdown does not wait for it; close and fsync report it.
     pub refused: Option<VfsError>,
@@ -357,6 +360,7 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         user_mode: None,
         last_error: None,
         attempts: 0,
+        unreachable: false,
         refused: None,
         page_cache_tag: None,
         atime: None,

@@ -162,6 +162,7 @@ async fn upload_locked(vfs: &Vfs, ino: Ino) -> VfsResult<()> {
                 // Kept (and retried with backoff): the refusal may be
                 // lifted (rights granted); shutdown does not wait for it.
                 i.refused = permanent.then(|| verr.clone());
+                i.unreachable = matches!(e, CmisError::Connect { .. });
                 if let FileState::Dirty(d) = &mut i.state {
                     if d.upload_at.is_some() {
                         d.upload_at = Some(Instant::now() + backoff(i.attempts));
@@ -219,6 +220,7 @@ fn apply_uploaded(
     i.attempts = 0;
     i.last_error = None;
     i.refused = None;
+    i.unreachable = false;
     if up.conflict_copy.is_some() && !still {
         // Written again during the upload: the newest bytes are not (or
         // only partly) in the conflict copy. They stay dirty on the same
