@@ -459,8 +459,13 @@ impl Vfs {
         writeback::spawn_worker(vfs.clone());
         if !unfinished.is_empty() {
             let v = vfs.clone();
-            vfs.rt
+            let cancelling = vfs
+                .rt
                 .spawn(async move { replace::cancel_unfinished(&v, unfinished).await });
+            // Done before the first read, which would otherwise show the
+            // PWC a killed upload left (its partial content); a slow server
+            // gets the request timeout, then it goes on in the background.
+            let _ = tokio::time::timeout(vfs.cfg.request_timeout, cancelling).await;
         }
         trim::spawn_trimmer(vfs.clone());
         if vfs.info.capabilities.changes != ChangesCapability::None {
