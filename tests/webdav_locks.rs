@@ -342,3 +342,62 @@ fn move_onto_a_document_keeps_it() {
         before["cmis:versionSeriesId"]
     );
 }
+
+/// The ETag and date a client holds stay good across a LOCK (a checkout)
+/// and an UNLOCK with no write (its cancel): they change the document's
+/// change token, not its content. davfs2 LOCKs, then PUTs with If-Match of
+/// the ETag it had: that PUT was refused (412), and davfs2 downloaded the
+/// file again after every LOCK and UNLOCK. A write still changes the ETag.
+#[test]
+fn lock_and_unlock_keep_the_etag() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("doc.txt");
+    std::fs::write(&f, b"version one").unwrap();
+    assert_eq!(
+        curl(&["-T", f.to_str().unwrap(), &g.at("doc.txt")]).status,
+        201
+    );
+    let head = || {
+        let r = curl(&["-I", &g.at("doc.txt")]);
+        let h = |n: &str| r.header(n).map(str::to_string).unwrap_or_default();
+        (h("etag"), h("last-modified"))
+    };
+    let before = head();
+    assert!(!before.0.is_empty());
+    let token = lock(&g, "doc.txt");
+    assert_eq!(
+        cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
+        true
+    );
+    assert_eq!(head(), before, "a LOCK changes no ETag");
+    let unlock = |token: &str| {
+        let r = curl(&[
+            "-X",
+            "UNLOCK",
+            "-H",
+            &format!("Lock-Token: {token}"),
+            &g.at("doc.txt"),
+        ]);
+        assert_eq!(r.status, 204, "{}", g.log());
+    };
+    unlock(&token);
+    assert_eq!(head(), before, "nor does an UNLOCK without a write");
+    // davfs2's save: LOCK, then PUT If-Match the ETag it had.
+    let token = lock(&g, "doc.txt");
+    std::fs::write(&f, b"version two").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        &format!("If-Match: {}", before.0),
+        "-H",
+        &format!("If: ({token})"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    assert_ne!(head().0, before.0, "a write changes the ETag");
+    unlock(&token);
+    assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
+}

@@ -91,6 +91,7 @@ impl Vfs {
                 None => return Err(VfsError::NotFound(format!("inode {ino}"))),
             }
         };
+        let shown = self.etag_token(ino)?;
         // Not retried: a second checkOut would find our own first one.
         let r = tokio::time::timeout(self.cfg.request_timeout, self.binding.check_out(&id))
             .await
@@ -108,6 +109,7 @@ impl Vfs {
                     );
                 }
                 self.reread(ino, &id).await?;
+                self.pin_etag(ino, shown);
                 {
                     let mut t = self.lock();
                     if let Some(i) = t.get_mut(ino) {
@@ -137,6 +139,35 @@ impl Vfs {
                 }
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The change token a WebDAV ETag is made from: that of the object
+    /// whose content the file shows, except across our own checkout and
+    /// its cancel (a LOCK and an UNLOCK with no write between), which change
+    /// the token but not the content: there the token from before stays,
+    /// so a client's `If-Match` and cached copy stay good.
+    pub fn etag_token(&self, ino: Ino) -> VfsResult<Option<String>> {
+        let t = self.lock();
+        let i = t
+            .get(ino)
+            .ok_or_else(|| VfsError::NotFound(format!("inode {ino}")))?;
+        if let Some((shown, while_token)) = &i.etag_pin {
+            if !i.is_dirty() && while_token.as_deref() == i.change_token() {
+                return Ok(shown.clone());
+            }
+        }
+        Ok(i.content_object()
+            .and_then(|o| o.change_token())
+            .map(str::to_string))
+    }
+
+    /// After our own checkout or its cancel: the ETag keeps `shown` while
+    /// the document's token is the one it has now.
+    fn pin_etag(&self, ino: Ino, shown: Option<String>) {
+        let mut t = self.lock();
+        if let Some(i) = t.get_mut(ino) {
+            i.etag_pin = Some((shown, i.change_token().map(str::to_string)));
         }
     }
 
@@ -182,6 +213,7 @@ impl Vfs {
             };
             (i.object_id().map(str::to_string), rename)
         };
+        let shown = self.etag_token(ino)?;
         let b = &self.binding;
         let timeout = self.cfg.request_timeout * 4;
         let done = if rec.modified {
@@ -243,6 +275,8 @@ impl Vfs {
                 if let Some(i) = t.get_mut(ino) {
                     i.expire_attr();
                 }
+            } else if !rec.modified {
+                self.pin_etag(ino, shown);
             }
         }
         self.events.publish([Change::Inode { ino, data: true }]);

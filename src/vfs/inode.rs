@@ -93,6 +93,10 @@ pub struct Inode {
     pub writable: bool,
     /// Checked out by our own user: where writes go.
     pub checkout: Option<OwnCheckout>,
+    /// The change token a WebDAV ETag shows instead of the object's, while
+    /// the object's is still `.1`: our own checkout and its cancel change
+    /// the token, not the content (see `Vfs::etag_token`).
+    pub etag_pin: Option<(Option<String>, Option<String>)>,
     pub attr_expires: Instant,
     /// Trusted up to then while the change-log poll is healthy (the poll
     /// expires what changes); `None` after any invalidation.
@@ -349,6 +353,7 @@ pub fn blank(kind: FileKind, key: String, parent: Ino, name: String) -> Inode {
         },
         writable: true,
         checkout: None,
+        etag_pin: None,
         attr_expires: Instant::now(),
         attr_trusted_until: None,
         lookups: 0,

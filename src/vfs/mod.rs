@@ -547,6 +547,15 @@ impl Vfs {
     /// dirty files and user-set mtime/mode while the change token holds).
     /// A private working copy of ours only updates the content attributes
     /// (the inode stays the filed document).
+    /// Whether `id` is not the PWC of a checkout of ours that nothing was
+    /// written into yet (a WebDAV lock's, unmodified).
+    fn pwc_written(&self, key: &str, id: &str) -> bool {
+        !self
+            .store
+            .checkout(key)
+            .is_some_and(|c| c.pwc_id == id && !c.modified)
+    }
+
     fn apply_object(&self, i: &mut Inode, obj: CmisObject) {
         if is_pwc(&obj) && !obj.is_folder() {
             // Someone else's PWC (listed by some servers): not our content.
@@ -555,8 +564,12 @@ impl Vfs {
             }
             if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
                 i.size = obj.content_length().unwrap_or(0);
-                if let Some(d) = obj.last_modification_date() {
-                    i.mtime = d.into();
+                // A PWC nothing was written into holds the document's
+                // content: its date is the checkout's, not a change.
+                if self.pwc_written(&i.key, obj.id()) {
+                    if let Some(d) = obj.last_modification_date() {
+                        i.mtime = d.into();
+                    }
                 }
             }
             i.attr_expires = Instant::now() + self.cfg.metadata_ttl;
@@ -582,6 +595,11 @@ impl Vfs {
             .as_ref()
             .and_then(|c| c.pwc.as_ref())
             .unwrap_or(&obj);
+        let dated = if self.pwc_written(&i.key, shown.id()) {
+            shown
+        } else {
+            &obj
+        };
         if !i.is_dirty() && !matches!(i.state, FileState::LocalOnly(_)) {
             i.size = if folder {
                 0
@@ -592,7 +610,7 @@ impl Vfs {
                 .as_ref()
                 .and_then(|s| s.mtime_ns)
                 .map(from_ns)
-                .or_else(|| shown.last_modification_date().map(SystemTime::from))
+                .or_else(|| dated.last_modification_date().map(SystemTime::from))
                 .unwrap_or(i.mtime);
         }
         if let Some(d) = obj.last_modification_date() {

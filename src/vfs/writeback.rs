@@ -209,6 +209,8 @@ fn apply_uploaded(
         return Ok(());
     };
     let key = if into_pwc { i.key.clone() } else { key };
+    // New content: the ETag follows the server's token again.
+    i.etag_pin = None;
     let still = match &i.state {
         FileState::Dirty(d) => d.generation == generation,
         _ => false,

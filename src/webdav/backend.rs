@@ -63,6 +63,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn statfs(&self) -> VfsResult<StatFs>;
     async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>>;
 
+    /// The change token the ETag of `ino` is made from (see
+    /// `Vfs::etag_token`): by default the object's.
+    async fn etag_token(&self, ino: Ino) -> Option<String> {
+        let v = self.getxattr(ino, "user.cmis.changeToken").await.ok()?;
+        String::from_utf8(v).ok()
+    }
+
     /// The key under which dead properties of `ino` are stored: the CMIS
     /// object id, so that they follow the object through renames and moves.
     async fn object_key(&self, ino: Ino) -> VfsResult<String> {

@@ -238,14 +238,8 @@ impl DefaultRead for OpenOptions {
 #[derive(Debug, Clone)]
 pub struct Meta(pub Attr, pub Option<String>);
 
-/// The change token of `ino`, if it has one.
-async fn change_token(backend: &dyn Backend, ino: Ino) -> Option<String> {
-    let v = backend.getxattr(ino, "user.cmis.changeToken").await.ok()?;
-    String::from_utf8(v).ok()
-}
-
 async fn meta(backend: &dyn Backend, a: Attr) -> Meta {
-    let token = change_token(backend, a.ino).await;
+    let token = backend.etag_token(a.ino).await;
     Meta(a, token)
 }
 

@@ -94,6 +94,9 @@ impl Backend for Arc<Vfs> {
     async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>> {
         Vfs::getxattr(self, ino, name).await
     }
+    async fn etag_token(&self, ino: Ino) -> Option<String> {
+        Vfs::etag_token(self, ino).ok().flatten()
+    }
 
     /// The version series id (the same for every version of a document),
     /// else the object id; a file not yet in the repository (a desktop temp
@@ -186,6 +189,9 @@ impl Backend for CheckoutLocks {
     }
     async fn getxattr(&self, ino: Ino, name: &str) -> VfsResult<Vec<u8>> {
         Backend::getxattr(&self.0, ino, name).await
+    }
+    async fn etag_token(&self, ino: Ino) -> Option<String> {
+        Backend::etag_token(&self.0, ino).await
     }
     async fn object_key(&self, ino: Ino) -> VfsResult<String> {
         Backend::object_key(&self.0, ino).await
