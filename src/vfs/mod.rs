@@ -595,7 +595,7 @@ impl Vfs {
             .as_ref()
             .and_then(|c| c.pwc.as_ref())
             .unwrap_or(&obj);
-        let dated = if self.pwc_written(&i.key, shown.id()) {
+        let dated = if std::ptr::eq(shown, &obj) || self.pwc_written(&i.key, shown.id()) {
             shown
         } else {
             &obj
