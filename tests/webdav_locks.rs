@@ -347,7 +347,8 @@ fn move_onto_a_document_keeps_it() {
 /// and an UNLOCK with no write (its cancel): they change the document's
 /// change token, not its content. davfs2 LOCKs, then PUTs with If-Match of
 /// the ETag it had: that PUT was refused (412), and davfs2 downloaded the
-/// file again after every LOCK and UNLOCK. A write still changes the ETag.
+/// file again after every LOCK and UNLOCK. A write still changes the ETag,
+/// once: the checkIn at the UNLOCK keeps it.
 #[test]
 fn lock_and_unlock_keep_the_etag() {
     let s = setup();
@@ -397,7 +398,18 @@ fn lock_and_unlock_keep_the_etag() {
         &g.at("doc.txt"),
     ]);
     assert_eq!(r.status, 204, "{}", g.log());
-    assert_ne!(head().0, before.0, "a write changes the ETag");
+    let written = head();
+    assert_ne!(written.0, before.0, "a write changes the ETag");
+    // The checkIn makes a new version of that content: same ETag, same date.
     unlock(&token);
+    assert_eq!(
+        cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
+        false
+    );
+    assert_eq!(
+        head(),
+        written,
+        "the checkIn keeps the written content's ETag"
+    );
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
 }

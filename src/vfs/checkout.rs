@@ -171,6 +171,29 @@ impl Vfs {
         }
     }
 
+    /// The file keeps showing `mtime` for the version it is now (kept in
+    /// the state store, as an mtime the user set is).
+    fn keep_mtime(&self, ino: Ino, mtime: std::time::SystemTime) {
+        let mut t = self.lock();
+        let Some(i) = t.get_mut(ino) else {
+            return;
+        };
+        let Some(o) = i.object.as_ref() else {
+            return;
+        };
+        let st = journal::ObjectState {
+            token: super::version_tag(o),
+            mtime_ns: Some(super::now_ns(mtime)),
+            mode: None,
+            atime_ns: None,
+        };
+        if let Err(e) = self.store.put_state(&i.key, &st) {
+            tracing::debug!("cannot keep the date of {}: {e}", i.name);
+            return;
+        }
+        i.mtime = mtime;
+    }
+
     /// Ends a checkout made by [`Vfs::check_out`] (UNLOCK, or the lock
     /// expired): what was written is uploaded into the PWC first, then the
     /// PWC is checked in (one new version) if anything was written into it,
@@ -214,6 +237,7 @@ impl Vfs {
             (i.object_id().map(str::to_string), rename)
         };
         let shown = self.etag_token(ino)?;
+        let shown_mtime = self.lock().get(ino).map(|i| i.mtime);
         let b = &self.binding;
         let timeout = self.cfg.request_timeout * 4;
         let done = if rec.modified {
@@ -275,8 +299,15 @@ impl Vfs {
                 if let Some(i) = t.get_mut(ino) {
                     i.expire_attr();
                 }
-            } else if !rec.modified {
+            } else {
+                // A checkIn makes a new version of the content the PWC
+                // showed: it keeps that content's ETag and date.
                 self.pin_etag(ino, shown);
+                if rec.modified {
+                    if let Some(t) = shown_mtime {
+                        self.keep_mtime(ino, t);
+                    }
+                }
             }
         }
         self.events.publish([Change::Inode { ino, data: true }]);
