@@ -411,5 +411,47 @@ fn lock_and_unlock_keep_the_etag() {
         written,
         "the checkIn keeps the written content's ETag"
     );
+    // And the next lock cycle too (its checkout changes the token again).
+    let token = lock(&g, "doc.txt");
+    assert_eq!(head(), written, "a second LOCK");
+    unlock(&token);
+    assert_eq!(head(), written, "a second UNLOCK");
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
+}
+
+/// A date the client set (X-OC-Mtime, as rclone sends it) survives a
+/// LOCK and UNLOCK without a write: the checkout changed the document's
+/// change token, and the date kept for the old token was lost, so the
+/// next `rclone sync` (or rsync on the mount) saw a changed file.
+#[test]
+fn a_set_date_survives_a_lock() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("doc.txt");
+    std::fs::write(&f, b"dated").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        "X-OC-Mtime: 1000000000",
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 201, "{}", g.log());
+    let date = || {
+        let r = curl(&["-I", &g.at("doc.txt")]);
+        r.header("last-modified").unwrap_or_default().to_string()
+    };
+    assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT");
+    let token = lock(&g, "doc.txt");
+    assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT", "locked");
+    let r = curl(&[
+        "-X",
+        "UNLOCK",
+        "-H",
+        &format!("Lock-Token: {token}"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204);
+    assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT", "unlocked");
 }

@@ -92,6 +92,10 @@ impl Vfs {
             }
         };
         let shown = self.etag_token(ino)?;
+        let tag = self
+            .lock()
+            .get(ino)
+            .and_then(|i| i.object.as_ref().map(version_tag));
         // Not retried: a second checkOut would find our own first one.
         let r = tokio::time::timeout(self.cfg.request_timeout, self.binding.check_out(&id))
             .await
@@ -110,6 +114,7 @@ impl Vfs {
                 }
                 self.reread(ino, &id).await?;
                 self.pin_etag(ino, shown);
+                self.carry_state(ino, tag);
                 {
                     let mut t = self.lock();
                     if let Some(i) = t.get_mut(ino) {
@@ -171,9 +176,41 @@ impl Vfs {
         }
     }
 
+    /// Our own checkout or its cancel changed the document's change token,
+    /// not its content: what the user set on it (a date, a mode), kept for
+    /// token `from`, still holds.
+    fn carry_state(&self, ino: Ino, from: Option<String>) {
+        let mut t = self.lock();
+        let Some(i) = t.get_mut(ino) else {
+            return;
+        };
+        let (Some(from), Some(o)) = (from, i.object.as_ref()) else {
+            return;
+        };
+        let to = version_tag(o);
+        if from == to {
+            return;
+        }
+        let Some(mut st) = self.store.state(&i.key, &from) else {
+            return;
+        };
+        st.token = to;
+        if let Err(e) = self.store.put_state(&i.key, &st) {
+            tracing::debug!("cannot keep the date of {}: {e}", i.name);
+            return;
+        }
+        if let Some(ns) = st.mtime_ns {
+            i.mtime = super::from_ns(ns);
+        }
+        if let Some(m) = st.mode {
+            i.perm = (m & 0o7777) as u16;
+        }
+    }
+
     /// The file keeps showing `mtime` for the version it is now (kept in
-    /// the state store, as an mtime the user set is).
-    fn keep_mtime(&self, ino: Ino, mtime: std::time::SystemTime) {
+    /// the state store, as an mtime the user set is; a mode set for token
+    /// `from` stays too).
+    fn keep_mtime(&self, ino: Ino, mtime: std::time::SystemTime, from: Option<String>) {
         let mut t = self.lock();
         let Some(i) = t.get_mut(ino) else {
             return;
@@ -181,11 +218,12 @@ impl Vfs {
         let Some(o) = i.object.as_ref() else {
             return;
         };
+        let kept = from.and_then(|f| self.store.state(&i.key, &f));
         let st = journal::ObjectState {
-            token: super::version_tag(o),
-            mtime_ns: Some(super::now_ns(mtime)),
-            mode: None,
-            atime_ns: None,
+            token: version_tag(o),
+            mtime_ns: Some(now_ns(mtime)),
+            mode: kept.as_ref().and_then(|s| s.mode),
+            atime_ns: kept.and_then(|s| s.atime_ns),
         };
         if let Err(e) = self.store.put_state(&i.key, &st) {
             tracing::debug!("cannot keep the date of {}: {e}", i.name);
@@ -237,7 +275,14 @@ impl Vfs {
             (i.object_id().map(str::to_string), rename)
         };
         let shown = self.etag_token(ino)?;
-        let shown_mtime = self.lock().get(ino).map(|i| i.mtime);
+        let (shown_mtime, tag) = {
+            let t = self.lock();
+            let i = t.get(ino);
+            (
+                i.map(|i| i.mtime),
+                i.and_then(|i| i.object.as_ref().map(version_tag)),
+            )
+        };
         let b = &self.binding;
         let timeout = self.cfg.request_timeout * 4;
         let done = if rec.modified {
@@ -305,8 +350,10 @@ impl Vfs {
                 self.pin_etag(ino, shown);
                 if rec.modified {
                     if let Some(t) = shown_mtime {
-                        self.keep_mtime(ino, t);
+                        self.keep_mtime(ino, t, tag);
                     }
+                } else {
+                    self.carry_state(ino, tag);
                 }
             }
         }
