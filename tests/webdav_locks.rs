@@ -455,3 +455,50 @@ fn a_set_date_survives_a_lock() {
     assert_eq!(r.status, 204);
     assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT", "unlocked");
 }
+
+/// A save by MOVE over the document (LibreOffice through davfs2 writes a
+/// temp file and moves it over) is uploaded before the MOVE answers, as a
+/// PUT is: the ETag a client reads next is final, and davfs2's LOCK + PUT
+/// If-Match with it works. Before, the upload came after the answer and
+/// changed the ETag, and that PUT got 412.
+#[test]
+fn a_move_over_a_document_answers_with_its_final_etag() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("f");
+    for (name, body) in [("doc.txt", &b"version one"[..]), ("lu123.tmp", b"saved")] {
+        std::fs::write(&f, body).unwrap();
+        assert_eq!(curl(&["-T", f.to_str().unwrap(), &g.at(name)]).status, 201);
+    }
+    let dest = format!("Destination: {}", g.at("doc.txt"));
+    let r = curl(&["-X", "MOVE", "-H", &dest, &g.at("lu123.tmp")]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    let etag = || {
+        let r = curl(&["-I", &g.at("doc.txt")]);
+        r.header("etag").unwrap_or_default().to_string()
+    };
+    let moved = etag();
+    let token = lock(&g, "doc.txt");
+    assert_eq!(etag(), moved, "the LOCK found the save uploaded already");
+    std::fs::write(&f, b"saved again").unwrap();
+    let r = curl(&[
+        "-T",
+        f.to_str().unwrap(),
+        "-H",
+        &format!("If-Match: {moved}"),
+        "-H",
+        &format!("If: ({token})"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    let r = curl(&[
+        "-X",
+        "UNLOCK",
+        "-H",
+        &format!("Lock-Token: {token}"),
+        &g.at("doc.txt"),
+    ]);
+    assert_eq!(r.status, 204);
+    assert_eq!(curl(&[&g.at("doc.txt")]).body, b"saved again");
+}

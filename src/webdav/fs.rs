@@ -576,7 +576,19 @@ impl DavFileSystem for DavFs {
         async move {
             let (p1, n1) = self.resolve_parent(from).await?;
             let (p2, n2) = self.resolve_parent(to).await?;
-            self.backend.rename(p1, n1, p2, n2).await.map_err(fs_err)
+            self.backend.rename(p1, n1, p2, n2).await.map_err(fs_err)?;
+            // A save by MOVE (a temp file moved over the document) is
+            // uploaded before the answer, as a PUT is: the ETag and date a
+            // client reads next are final. The move itself is done: an
+            // upload that fails now goes on in the background.
+            if let Ok(a) = self.backend.lookup(p2, n2).await {
+                if a.kind == FileKind::RegularFile {
+                    if let Err(e) = self.backend.fsync(a.ino, 0).await {
+                        tracing::warn!("webdav: MOVE to {n2}: upload pending: {e}");
+                    }
+                }
+            }
+            Ok(())
         }
         .boxed()
     }
