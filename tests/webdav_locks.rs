@@ -502,3 +502,55 @@ fn a_move_over_a_document_answers_with_its_final_etag() {
     assert_eq!(r.status, 204);
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"saved again");
 }
+
+/// davfs2's second LibreOffice save: a save under a lock (checkIn at the
+/// UNLOCK), then a save by MOVE over the document, then a LOCK. The date
+/// kept for the first checkIn's version was keyed by (series, change
+/// token), and the MOVE's new version had the same token string (the
+/// embedded repository counts tokens per object): the LOCK brought the old
+/// date back and changed the ETag, and davfs2's PUT got 412.
+#[test]
+fn a_save_by_move_after_a_locked_save_keeps_its_etag() {
+    let s = setup();
+    let g = gateway(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("f");
+    let put = |name: &str, body: &[u8], token: Option<&str>| {
+        std::fs::write(&f, body).unwrap();
+        let mut args = vec!["-T".to_string(), f.display().to_string()];
+        if let Some(t) = token {
+            args.extend(["-H".to_string(), format!("If: ({t})")]);
+        }
+        args.push(g.at(name));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let status = curl(&args).status;
+        assert!(status == 201 || status == 204, "PUT {name}: {status}");
+    };
+    let unlock = |name: &str, token: &str| {
+        let r = curl(&[
+            "-X",
+            "UNLOCK",
+            "-H",
+            &format!("Lock-Token: {token}"),
+            &g.at(name),
+        ]);
+        assert_eq!(r.status, 204, "{}", g.log());
+    };
+    put("report.odt", b"one", None);
+    let t = lock(&g, "report.odt");
+    put("report.odt", b"two-two", Some(&t));
+    unlock("report.odt", &t);
+    put("lu1.tmp", b"three-three-three", None);
+    let dest = format!("Destination: {}", g.at("report.odt"));
+    let r = curl(&["-X", "MOVE", "-H", &dest, &g.at("lu1.tmp")]);
+    assert_eq!(r.status, 204, "{}", g.log());
+    let etag = || {
+        let r = curl(&["-I", &g.at("report.odt")]);
+        r.header("etag").unwrap_or_default().to_string()
+    };
+    let moved = etag();
+    let t = lock(&g, "report.odt");
+    assert_eq!(etag(), moved, "the LOCK changed the ETag");
+    unlock("report.odt", &t);
+    assert_eq!(etag(), moved, "the UNLOCK changed the ETag");
+}

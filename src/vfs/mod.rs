@@ -181,13 +181,19 @@ fn from_ns(ns: i64) -> SystemTime {
     }
 }
 
-/// The version of an object's content: its change token, or failing that
-/// its modification date.
+/// The version of an object's content: its id and change token (or
+/// failing that its modification date). The id is part of it because
+/// the tag keys what the user set on a version series (`ObjectState`), and
+/// some servers (ours) count change tokens per object: a new version's
+/// first token may equal an older version's, and the date set on the old
+/// one would show on the new content.
 pub fn version_tag(o: &CmisObject) -> String {
-    o.change_token()
+    let token = o
+        .change_token()
         .map(str::to_string)
         .or_else(|| o.last_modification_date().map(|d| d.to_rfc3339()))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    format!("{}@{token}", o.id())
 }
 
 /// Whether `o` is a private working copy (CMIS 1.0 servers may not say
