@@ -106,6 +106,32 @@ fn lock_for(g: &DavServer, name: &str, secs: u32) -> String {
     r.header("lock-token").expect("Lock-Token").to_string()
 }
 
+/// UNLOCKs `name` with `token`: 204.
+fn unlock(g: &DavServer, name: &str, token: &str) {
+    let r = curl(&[
+        "-X",
+        "UNLOCK",
+        "-H",
+        &format!("Lock-Token: {token}"),
+        &g.at(name),
+    ]);
+    assert_eq!(r.status, 204, "{}", g.log());
+}
+
+/// PUTs `body` as `name` with extra `headers` (an If with a lock token,
+/// an If-Match); the status.
+fn put(g: &DavServer, name: &str, body: &[u8], headers: &[String]) -> u16 {
+    let f = g.dir.path().join(format!("put-{}", name.replace('/', "_")));
+    std::fs::write(&f, body).unwrap();
+    let mut args = vec!["-T".to_string(), f.display().to_string()];
+    for h in headers {
+        args.extend(["-H".to_string(), h.clone()]);
+    }
+    args.push(g.at(name));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl(&args).status
+}
+
 /// PUTs doc.txt ("version one") and LOCKs it: the document is then
 /// checked out by admin. Returns the temp dir holding doc.txt, the version
 /// count before the lock and the lock token.
@@ -151,14 +177,7 @@ fn lock_is_a_checkout_that_survives_a_restart() {
     );
 
     // UNLOCK without a write cancels the checkout: no new version.
-    let r = curl(&[
-        "-X",
-        "UNLOCK",
-        "-H",
-        &format!("Lock-Token: {token}"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204, "{}", g.log());
+    unlock(&g, "doc.txt", &token);
     assert_eq!(
         cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
         false
@@ -190,14 +209,7 @@ fn put_under_lock_then_unlock_makes_one_new_version() {
     assert_eq!(p["cmis:versionSeriesCheckedOutBy"], "admin");
     assert_eq!(version_count(&s, "doc.txt"), versions + 1);
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
-    let r = curl(&[
-        "-X",
-        "UNLOCK",
-        "-H",
-        &format!("Lock-Token: {token}"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204);
+    unlock(&g, "doc.txt", &token);
     assert_eq!(
         cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
         false
@@ -237,14 +249,7 @@ fn put_under_lock_survives_a_restart() {
         curl(&[&g.at("doc.txt")]).body,
         b"version two, before the restart"
     );
-    let r = curl(&[
-        "-X",
-        "UNLOCK",
-        "-H",
-        &format!("Lock-Token: {token}"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204, "{}", g.log());
+    unlock(&g, "doc.txt", &token);
     assert_eq!(
         cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
         false
@@ -353,13 +358,7 @@ fn move_onto_a_document_keeps_it() {
 fn lock_and_unlock_keep_the_etag() {
     let s = setup();
     let g = gateway(&s);
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("doc.txt");
-    std::fs::write(&f, b"version one").unwrap();
-    assert_eq!(
-        curl(&["-T", f.to_str().unwrap(), &g.at("doc.txt")]).status,
-        201
-    );
+    assert_eq!(put(&g, "doc.txt", b"version one", &[]), 201);
     let head = || {
         let r = curl(&["-I", &g.at("doc.txt")]);
         let h = |n: &str| r.header(n).map(str::to_string).unwrap_or_default();
@@ -373,35 +372,16 @@ fn lock_and_unlock_keep_the_etag() {
         true
     );
     assert_eq!(head(), before, "a LOCK changes no ETag");
-    let unlock = |token: &str| {
-        let r = curl(&[
-            "-X",
-            "UNLOCK",
-            "-H",
-            &format!("Lock-Token: {token}"),
-            &g.at("doc.txt"),
-        ]);
-        assert_eq!(r.status, 204, "{}", g.log());
-    };
-    unlock(&token);
+    unlock(&g, "doc.txt", &token);
     assert_eq!(head(), before, "nor does an UNLOCK without a write");
     // davfs2's save: LOCK, then PUT If-Match the ETag it had.
     let token = lock(&g, "doc.txt");
-    std::fs::write(&f, b"version two").unwrap();
-    let r = curl(&[
-        "-T",
-        f.to_str().unwrap(),
-        "-H",
-        &format!("If-Match: {}", before.0),
-        "-H",
-        &format!("If: ({token})"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204, "{}", g.log());
+    let ifs = [format!("If-Match: {}", before.0), format!("If: ({token})")];
+    assert_eq!(put(&g, "doc.txt", b"version two", &ifs), 204, "{}", g.log());
     let written = head();
     assert_ne!(written.0, before.0, "a write changes the ETag");
     // The checkIn makes a new version of that content: same ETag, same date.
-    unlock(&token);
+    unlock(&g, "doc.txt", &token);
     assert_eq!(
         cmis_props(&s, "doc.txt")["cmis:isVersionSeriesCheckedOut"],
         false
@@ -414,7 +394,7 @@ fn lock_and_unlock_keep_the_etag() {
     // And the next lock cycle too (its checkout changes the token again).
     let token = lock(&g, "doc.txt");
     assert_eq!(head(), written, "a second LOCK");
-    unlock(&token);
+    unlock(&g, "doc.txt", &token);
     assert_eq!(head(), written, "a second UNLOCK");
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"version two");
 }
@@ -427,17 +407,8 @@ fn lock_and_unlock_keep_the_etag() {
 fn a_set_date_survives_a_lock() {
     let s = setup();
     let g = gateway(&s);
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("doc.txt");
-    std::fs::write(&f, b"dated").unwrap();
-    let r = curl(&[
-        "-T",
-        f.to_str().unwrap(),
-        "-H",
-        "X-OC-Mtime: 1000000000",
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 201, "{}", g.log());
+    let oc = ["X-OC-Mtime: 1000000000".to_string()];
+    assert_eq!(put(&g, "doc.txt", b"dated", &oc), 201, "{}", g.log());
     let date = || {
         let r = curl(&["-I", &g.at("doc.txt")]);
         r.header("last-modified").unwrap_or_default().to_string()
@@ -445,14 +416,7 @@ fn a_set_date_survives_a_lock() {
     assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT");
     let token = lock(&g, "doc.txt");
     assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT", "locked");
-    let r = curl(&[
-        "-X",
-        "UNLOCK",
-        "-H",
-        &format!("Lock-Token: {token}"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204);
+    unlock(&g, "doc.txt", &token);
     assert_eq!(date(), "Sun, 09 Sep 2001 01:46:40 GMT", "unlocked");
 }
 
@@ -465,12 +429,8 @@ fn a_set_date_survives_a_lock() {
 fn a_move_over_a_document_answers_with_its_final_etag() {
     let s = setup();
     let g = gateway(&s);
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("f");
-    for (name, body) in [("doc.txt", &b"version one"[..]), ("lu123.tmp", b"saved")] {
-        std::fs::write(&f, body).unwrap();
-        assert_eq!(curl(&["-T", f.to_str().unwrap(), &g.at(name)]).status, 201);
-    }
+    assert_eq!(put(&g, "doc.txt", b"version one", &[]), 201);
+    assert_eq!(put(&g, "lu123.tmp", b"saved", &[]), 201);
     let dest = format!("Destination: {}", g.at("doc.txt"));
     let r = curl(&["-X", "MOVE", "-H", &dest, &g.at("lu123.tmp")]);
     assert_eq!(r.status, 204, "{}", g.log());
@@ -481,25 +441,9 @@ fn a_move_over_a_document_answers_with_its_final_etag() {
     let moved = etag();
     let token = lock(&g, "doc.txt");
     assert_eq!(etag(), moved, "the LOCK found the save uploaded already");
-    std::fs::write(&f, b"saved again").unwrap();
-    let r = curl(&[
-        "-T",
-        f.to_str().unwrap(),
-        "-H",
-        &format!("If-Match: {moved}"),
-        "-H",
-        &format!("If: ({token})"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204, "{}", g.log());
-    let r = curl(&[
-        "-X",
-        "UNLOCK",
-        "-H",
-        &format!("Lock-Token: {token}"),
-        &g.at("doc.txt"),
-    ]);
-    assert_eq!(r.status, 204);
+    let ifs = [format!("If-Match: {moved}"), format!("If: ({token})")];
+    assert_eq!(put(&g, "doc.txt", b"saved again", &ifs), 204, "{}", g.log());
+    unlock(&g, "doc.txt", &token);
     assert_eq!(curl(&[&g.at("doc.txt")]).body, b"saved again");
 }
 
@@ -513,34 +457,12 @@ fn a_move_over_a_document_answers_with_its_final_etag() {
 fn a_save_by_move_after_a_locked_save_keeps_its_etag() {
     let s = setup();
     let g = gateway(&s);
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("f");
-    let put = |name: &str, body: &[u8], token: Option<&str>| {
-        std::fs::write(&f, body).unwrap();
-        let mut args = vec!["-T".to_string(), f.display().to_string()];
-        if let Some(t) = token {
-            args.extend(["-H".to_string(), format!("If: ({t})")]);
-        }
-        args.push(g.at(name));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let status = curl(&args).status;
-        assert!(status == 201 || status == 204, "PUT {name}: {status}");
-    };
-    let unlock = |name: &str, token: &str| {
-        let r = curl(&[
-            "-X",
-            "UNLOCK",
-            "-H",
-            &format!("Lock-Token: {token}"),
-            &g.at(name),
-        ]);
-        assert_eq!(r.status, 204, "{}", g.log());
-    };
-    put("report.odt", b"one", None);
+    assert_eq!(put(&g, "report.odt", b"one", &[]), 201);
     let t = lock(&g, "report.odt");
-    put("report.odt", b"two-two", Some(&t));
-    unlock("report.odt", &t);
-    put("lu1.tmp", b"three-three-three", None);
+    let under = [format!("If: ({t})")];
+    assert_eq!(put(&g, "report.odt", b"two-two", &under), 204);
+    unlock(&g, "report.odt", &t);
+    assert_eq!(put(&g, "lu1.tmp", b"three-three-three", &[]), 201);
     let dest = format!("Destination: {}", g.at("report.odt"));
     let r = curl(&["-X", "MOVE", "-H", &dest, &g.at("lu1.tmp")]);
     assert_eq!(r.status, 204, "{}", g.log());
@@ -551,6 +473,6 @@ fn a_save_by_move_after_a_locked_save_keeps_its_etag() {
     let moved = etag();
     let t = lock(&g, "report.odt");
     assert_eq!(etag(), moved, "the LOCK changed the ETag");
-    unlock("report.odt", &t);
+    unlock(&g, "report.odt", &t);
     assert_eq!(etag(), moved, "the UNLOCK changed the ETag");
 }
