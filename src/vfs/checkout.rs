@@ -114,7 +114,7 @@ impl Vfs {
                 }
                 self.reread(ino, &id).await?;
                 self.pin_etag(ino, shown);
-                self.carry_state(ino, tag);
+                self.carry_state(ino, tag, None);
                 {
                     let mut t = self.lock();
                     if let Some(i) = t.get_mut(ino) {
@@ -176,60 +176,41 @@ impl Vfs {
         }
     }
 
-    /// Our own checkout or its cancel changed the document's change token,
-    /// not its content: what the user set on it (a date, a mode), kept for
-    /// token `from`, still holds.
-    fn carry_state(&self, ino: Ino, from: Option<String>) {
+    /// Our own checkout, cancel or checkIn left the document at a new
+    /// change token: what the user set on it for token `from` (a date, a
+    /// mode) still holds, with the date `mtime` if given (a checkIn keeps
+    /// the date of the content the PWC showed).
+    fn carry_state(&self, ino: Ino, from: Option<String>, mtime: Option<std::time::SystemTime>) {
         let mut t = self.lock();
         let Some(i) = t.get_mut(ino) else {
             return;
         };
-        let (Some(from), Some(o)) = (from, i.object.as_ref()) else {
+        let Some(to) = i.object.as_ref().map(version_tag) else {
             return;
         };
-        let to = version_tag(o);
-        if from == to {
+        if from.as_deref() == Some(to.as_str()) {
             return;
         }
-        let Some(mut st) = self.store.state(&i.key, &from) else {
-            return;
+        let kept = from.and_then(|f| self.store.state(&i.key, &f));
+        let mut st = match (kept, mtime) {
+            (Some(st), _) => st,
+            (None, Some(_)) => journal::ObjectState::default(),
+            (None, None) => return,
         };
         st.token = to;
+        if let Some(m) = mtime {
+            st.mtime_ns = Some(now_ns(m));
+        }
         if let Err(e) = self.store.put_state(&i.key, &st) {
             tracing::debug!("cannot keep the date of {}: {e}", i.name);
             return;
         }
         if let Some(ns) = st.mtime_ns {
-            i.mtime = super::from_ns(ns);
+            i.mtime = from_ns(ns);
         }
         if let Some(m) = st.mode {
             i.perm = (m & 0o7777) as u16;
         }
-    }
-
-    /// The file keeps showing `mtime` for the version it is now (kept in
-    /// the state store, as an mtime the user set is; a mode set for token
-    /// `from` stays too).
-    fn keep_mtime(&self, ino: Ino, mtime: std::time::SystemTime, from: Option<String>) {
-        let mut t = self.lock();
-        let Some(i) = t.get_mut(ino) else {
-            return;
-        };
-        let Some(o) = i.object.as_ref() else {
-            return;
-        };
-        let kept = from.and_then(|f| self.store.state(&i.key, &f));
-        let st = journal::ObjectState {
-            token: version_tag(o),
-            mtime_ns: Some(now_ns(mtime)),
-            mode: kept.as_ref().and_then(|s| s.mode),
-            atime_ns: kept.and_then(|s| s.atime_ns),
-        };
-        if let Err(e) = self.store.put_state(&i.key, &st) {
-            tracing::debug!("cannot keep the date of {}: {e}", i.name);
-            return;
-        }
-        i.mtime = mtime;
     }
 
     /// Ends a checkout made by [`Vfs::check_out`] (UNLOCK, or the lock
@@ -345,16 +326,12 @@ impl Vfs {
                     i.expire_attr();
                 }
             } else {
-                // A checkIn makes a new version of the content the PWC
-                // showed: it keeps that content's ETag and date.
+                // The content is what the file showed before: its ETag and
+                // date stay (a checkIn makes a new version of the content
+                // the PWC showed, a cancel changes nothing).
                 self.pin_etag(ino, shown);
-                if rec.modified {
-                    if let Some(t) = shown_mtime {
-                        self.keep_mtime(ino, t, tag);
-                    }
-                } else {
-                    self.carry_state(ino, tag);
-                }
+                let date = if rec.modified { shown_mtime } else { None };
+                self.carry_state(ino, tag, date);
             }
         }
         self.events.publish([Change::Inode { ino, data: true }]);

@@ -549,10 +549,6 @@ impl Vfs {
         }
     }
 
-    /// Copies what the server says into an inode (keeping local state for
-    /// dirty files and user-set mtime/mode while the change token holds).
-    /// A private working copy of ours only updates the content attributes
-    /// (the inode stays the filed document).
     /// Whether `id` is not the PWC of a checkout of ours that nothing was
     /// written into yet (a WebDAV lock's, unmodified).
     fn pwc_written(&self, key: &str, id: &str) -> bool {
@@ -562,6 +558,10 @@ impl Vfs {
             .is_some_and(|c| c.pwc_id == id && !c.modified)
     }
 
+    /// Copies what the server says into an inode (keeping local state for
+    /// dirty files and user-set mtime/mode while the change token holds).
+    /// A private working copy of ours only updates the content attributes
+    /// (the inode stays the filed document).
     fn apply_object(&self, i: &mut Inode, obj: CmisObject) {
         if is_pwc(&obj) && !obj.is_folder() {
             // Someone else's PWC (listed by some servers): not our content.
