@@ -51,6 +51,22 @@ impl BrowserBinding {
         self.send_form(url, form, Some(content), false).await
     }
 
+    /// A content action (setContent, appendContent) on `object_id`: the
+    /// form and the content posted to the root folder URL, then the object
+    /// it changed (possibly a new version).
+    pub(super) async fn content_action(
+        &self,
+        object_id: &str,
+        form: Form,
+        content: ContentUpload,
+    ) -> Result<CmisObject> {
+        let reply = self
+            .post_content(self.root_folder_url.clone(), form, content)
+            .await?;
+        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
+            .await
+    }
+
     pub(super) async fn send_form(
         &self,
         url: Url,

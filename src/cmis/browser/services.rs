@@ -163,11 +163,7 @@ impl Binding for BrowserBinding {
             .text("objectId", object_id)
             .text("overwriteFlag", bool_str(overwrite))
             .opt("changeToken", change_token);
-        let reply = self
-            .post_content(self.root_folder_url.clone(), form, content)
-            .await?;
-        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
-            .await
+        self.content_action(object_id, form, content).await
     }
 
     async fn append_content(
@@ -181,11 +177,7 @@ impl Binding for BrowserBinding {
             .text("objectId", object_id)
             .text("isLastChunk", bool_str(is_last_chunk))
             .opt("changeToken", change_token);
-        let reply = self
-            .post_content(self.root_folder_url.clone(), form, content)
-            .await?;
-        self.changed_object(reply, object_id, Reread::SameOrNewVersion)
-            .await
+        self.content_action(object_id, form, content).await
     }
 
     async fn delete_content(
